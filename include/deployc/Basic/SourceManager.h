@@ -1,0 +1,75 @@
+//===- SourceManager.h - Owns source buffers and maps offsets -----*- C++ -*-===//
+//
+// Every node and diagnostic carries a byte-offset SourceRange into a buffer owned
+// here; line/column (1-based, byte columns) and UTF-16 columns for the language
+// server are computed on demand from a per-file line table.
+//
+//===----------------------------------------------------------------------===//
+#ifndef DEPLOYC_BASIC_SOURCEMANAGER_H
+#define DEPLOYC_BASIC_SOURCEMANAGER_H
+
+#include "llvm/ADT/StringRef.h"
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace deployc {
+
+/// Identifies a buffer in a SourceManager; 0 means "no file".
+using FileID = uint32_t;
+
+/// A half-open byte range [Begin, End) in one file. An empty range is a point.
+struct SourceRange {
+  FileID File = 0;
+  uint32_t Begin = 0;
+  uint32_t End = 0;
+
+  SourceRange() = default;
+  SourceRange(FileID File, uint32_t Begin, uint32_t End)
+      : File(File), Begin(Begin), End(End) {}
+  bool isValid() const { return File != 0; }
+  SourceRange start() const { return {File, Begin, Begin}; }
+  /// The smallest range covering both; invalid parts are ignored.
+  SourceRange join(SourceRange Other) const;
+  bool contains(uint32_t Offset) const { return Offset >= Begin && Offset <= End; }
+  friend bool operator==(const SourceRange &, const SourceRange &) = default;
+};
+
+/// 1-based line and byte column.
+struct LineCol {
+  unsigned Line = 0;
+  unsigned Col = 0;
+};
+
+class SourceManager {
+public:
+  SourceManager();
+  ~SourceManager();
+
+  /// Takes a copy of Contents. Path is what diagnostics print.
+  FileID addBuffer(std::string Path, std::string Contents);
+  /// Replaces the contents of an existing buffer (used by the language server).
+  void replaceBuffer(FileID File, std::string Contents);
+
+  llvm::StringRef getPath(FileID File) const;
+  llvm::StringRef getBuffer(FileID File) const;
+  unsigned getNumFiles() const { return Files.size(); }
+
+  LineCol getLineCol(FileID File, uint32_t Offset) const;
+  /// The text of the 1-based line Line, without its terminator.
+  llvm::StringRef getLineText(FileID File, unsigned Line) const;
+  /// Offset of the start of a 1-based line (clamped to the buffer end).
+  uint32_t getLineOffset(FileID File, unsigned Line) const;
+  unsigned getNumLines(FileID File) const;
+  llvm::StringRef getText(SourceRange Range) const;
+
+private:
+  struct FileEntry;
+  const FileEntry &entry(FileID File) const;
+  std::vector<std::unique_ptr<FileEntry>> Files;
+};
+
+} // namespace deployc
+
+#endif

@@ -1,0 +1,48 @@
+//===- Parser.h - From source text to the AST ---------------------*- C++ -*-===//
+//
+// The only entry points into lib/Parse; no ANTLR type appears here. Parsing never
+// throws and never fails: syntax errors become diagnostics and the returned tree
+// holds whatever could be recovered (ErrorExpr where an expression was lost).
+//
+//===----------------------------------------------------------------------===//
+#ifndef DEPLOYC_PARSE_PARSER_H
+#define DEPLOYC_PARSE_PARSER_H
+
+#include "deployc/AST/AST.h"
+#include "deployc/Basic/Diagnostic.h"
+#include <vector>
+
+namespace deployc::parse {
+
+/// Deeper nesting of brackets is rejected before parsing (the parser recurses).
+constexpr unsigned MaxNestingDepth = 256;
+
+/// Parses the whole buffer File. The returned module is owned by Ctx.
+ast::Module *parseModule(const SourceManager &SM, FileID File,
+                         ast::ASTContext &Ctx, DiagnosticEngine &Diags);
+
+/// Parses one expression spanning all of File (used for `--set` values).
+/// Returns null after reporting a diagnostic when the text is not one expression.
+ast::Expr *parseStandaloneExpr(const SourceManager &SM, FileID File,
+                               ast::ASTContext &Ctx, DiagnosticEngine &Diags);
+
+/// Token classes for the formatter and semantic highlighting.
+enum class TokenClass : uint8_t {
+  Keyword, Identifier, String, Number, Quantity, Comment, DocComment,
+  Punctuation, Operator, Invalid
+};
+
+struct LexedToken {
+  TokenClass Class;
+  SourceRange Range;
+};
+
+/// Lexes File, comments included. Never fails; bad input gives Invalid tokens.
+std::vector<LexedToken> lexFile(const SourceManager &SM, FileID File);
+
+/// Returns the byte offset of the first invalid UTF-8 sequence, or -1.
+int64_t findInvalidUTF8(llvm::StringRef Text);
+
+} // namespace deployc::parse
+
+#endif

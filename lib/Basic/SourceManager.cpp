@@ -1,0 +1,102 @@
+//===- SourceManager.cpp - Owns source buffers and maps offsets ----------===//
+
+#include "deployc/Basic/SourceManager.h"
+#include <algorithm>
+#include <cassert>
+
+using namespace deployc;
+
+SourceRange SourceRange::join(SourceRange Other) const {
+  if (!isValid())
+    return Other;
+  if (!Other.isValid() || Other.File != File)
+    return *this;
+  return {File, std::min(Begin, Other.Begin), std::max(End, Other.End)};
+}
+
+struct SourceManager::FileEntry {
+  std::string Path;
+  std::string Contents;
+  mutable std::vector<uint32_t> LineStarts; // Computed lazily.
+
+  const std::vector<uint32_t> &lineStarts() const {
+    if (LineStarts.empty()) {
+      LineStarts.push_back(0);
+      for (uint32_t I = 0, E = Contents.size(); I != E; ++I)
+        if (Contents[I] == '\n')
+          LineStarts.push_back(I + 1);
+    }
+    return LineStarts;
+  }
+};
+
+SourceManager::SourceManager() = default;
+SourceManager::~SourceManager() = default;
+
+FileID SourceManager::addBuffer(std::string Path, std::string Contents) {
+  auto Entry = std::make_unique<FileEntry>();
+  Entry->Path = std::move(Path);
+  Entry->Contents = std::move(Contents);
+  Files.push_back(std::move(Entry));
+  return Files.size();
+}
+
+void SourceManager::replaceBuffer(FileID File, std::string Contents) {
+  assert(File != 0 && File <= Files.size() && "invalid FileID");
+  Files[File - 1]->Contents = std::move(Contents);
+  Files[File - 1]->LineStarts.clear();
+}
+
+const SourceManager::FileEntry &SourceManager::entry(FileID File) const {
+  assert(File != 0 && File <= Files.size() && "invalid FileID");
+  return *Files[File - 1];
+}
+
+llvm::StringRef SourceManager::getPath(FileID File) const {
+  return entry(File).Path;
+}
+
+llvm::StringRef SourceManager::getBuffer(FileID File) const {
+  return entry(File).Contents;
+}
+
+LineCol SourceManager::getLineCol(FileID File, uint32_t Offset) const {
+  const auto &Starts = entry(File).lineStarts();
+  Offset = std::min<uint32_t>(Offset, entry(File).Contents.size());
+  auto It = std::upper_bound(Starts.begin(), Starts.end(), Offset);
+  unsigned Line = It - Starts.begin();
+  return {Line, Offset - Starts[Line - 1] + 1};
+}
+
+unsigned SourceManager::getNumLines(FileID File) const {
+  return entry(File).lineStarts().size();
+}
+
+uint32_t SourceManager::getLineOffset(FileID File, unsigned Line) const {
+  const auto &Starts = entry(File).lineStarts();
+  if (Line == 0)
+    return 0;
+  if (Line > Starts.size())
+    return entry(File).Contents.size();
+  return Starts[Line - 1];
+}
+
+llvm::StringRef SourceManager::getLineText(FileID File, unsigned Line) const {
+  const auto &E = entry(File);
+  const auto &Starts = E.lineStarts();
+  if (Line == 0 || Line > Starts.size())
+    return {};
+  uint32_t Begin = Starts[Line - 1];
+  uint32_t End = Line < Starts.size() ? Starts[Line] - 1 : E.Contents.size();
+  llvm::StringRef Text(E.Contents.data() + Begin, End - Begin);
+  return Text.rtrim("\r");
+}
+
+llvm::StringRef SourceManager::getText(SourceRange Range) const {
+  if (!Range.isValid())
+    return {};
+  llvm::StringRef Buf = getBuffer(Range.File);
+  uint32_t Begin = std::min<uint32_t>(Range.Begin, Buf.size());
+  uint32_t End = std::min<uint32_t>(std::max(Range.End, Begin), Buf.size());
+  return Buf.slice(Begin, End);
+}

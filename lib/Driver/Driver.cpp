@@ -1,0 +1,154 @@
+//===- Driver.cpp - The deployc commands over the pipeline ----------------===//
+
+#include "deployc/Driver/Driver.h"
+#include "deployc/AST/ASTDumper.h"
+#include "deployc/Parse/Parser.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Process.h"
+
+using namespace deployc;
+using namespace deployc::driver;
+
+std::string driver::findStdlib(llvm::StringRef Explicit, llvm::StringRef Argv0,
+                               void *MainAddr) {
+  if (!Explicit.empty())
+    return Explicit.str();
+  if (auto Env = llvm::sys::Process::GetEnv("DEPLOYC_STDLIB"); Env && !Env->empty())
+    return *Env;
+  std::string Exe = llvm::sys::fs::getMainExecutable(Argv0.str().c_str(), MainAddr);
+  llvm::SmallString<256> Dir(llvm::sys::path::parent_path(Exe));
+  llvm::sys::path::append(Dir, "..", "share", "deployc", "stdlib");
+  llvm::SmallString<256> Real;
+  if (!llvm::sys::fs::real_path(Dir, Real))
+    return std::string(Real);
+  return std::string(Dir);
+}
+
+namespace {
+
+/// One run of the front end over the inputs.
+struct Compilation {
+  explicit Compilation(const DriverOptions &Opts) : Opts(Opts), Diags(SM) {
+    Diags.setWarningsAsErrors(Opts.WarningsAsErrors);
+    Diags.setErrorLimit(Opts.ErrorLimit);
+  }
+
+  /// Reads and parses the inputs; false on an I/O error (exit code 2).
+  bool loadInputs() {
+    bool Ok = true;
+    for (const std::string &Path : Opts.Inputs) {
+      auto Buf = Path == "-" ? llvm::MemoryBuffer::getSTDIN()
+                             : llvm::MemoryBuffer::getFile(Path, /*IsText=*/true);
+      if (!Buf) {
+        Diags.report(DiagID::CannotReadFile, {}, {Path, Buf.getError().message()});
+        Ok = false;
+        continue;
+      }
+      FileID F = SM.addBuffer(Path == "-" ? "<stdin>" : Path, (*Buf)->getBuffer().str());
+      InputFiles.push_back(F);
+      int64_t Bad = parse::findInvalidUTF8(SM.getBuffer(F));
+      if (Bad >= 0)
+        Diags.report(DiagID::InvalidUTF8, {F, uint32_t(Bad), uint32_t(Bad + 1)},
+                     {Path, std::to_string(Bad)});
+      Modules.push_back(parse::parseModule(SM, F, Ctx, Diags));
+    }
+    return Ok;
+  }
+
+  bool useColor(llvm::raw_ostream &Err) const {
+    switch (Opts.Color) {
+    case ColorMode::Always: return true;
+    case ColorMode::Never: return false;
+    case ColorMode::Auto: return Err.has_colors();
+    }
+    return false;
+  }
+
+  /// Renders diagnostics in the chosen format; returns true when -verify passed
+  /// (or was not requested).
+  bool emitDiagnostics(llvm::raw_ostream &Out, llvm::raw_ostream &Err) {
+    if (Opts.Verify)
+      return verifyDiagnostics(Err, SM, InputFiles, Diags.getDiagnostics());
+    switch (Opts.Format) {
+    case DiagFormat::Text:
+      renderDiagnosticsText(Err, SM, Diags.getDiagnostics(), useColor(Err));
+      renderDiagnosticSummary(Err, Diags.getNumErrors(), Diags.getNumWarnings());
+      break;
+    case DiagFormat::JSON:
+      renderDiagnosticsJSON(Out, SM, Diags.getDiagnostics());
+      break;
+    case DiagFormat::SARIF:
+      renderDiagnosticsSARIF(Out, SM, Diags.getDiagnostics(), DEPLOYC_VERSION);
+      break;
+    }
+    return true;
+  }
+
+  const DriverOptions &Opts;
+  SourceManager SM;
+  DiagnosticEngine Diags;
+  ast::ASTContext Ctx;
+  std::vector<FileID> InputFiles;
+  std::vector<ast::Module *> Modules;
+};
+
+} // namespace
+
+int driver::runCheck(const DriverOptions &Opts, llvm::raw_ostream &Out,
+                     llvm::raw_ostream &Err) {
+  Compilation C(Opts);
+  bool Loaded = C.loadInputs();
+  bool Verified = C.emitDiagnostics(Out, Err);
+  if (Opts.Verify)
+    return Verified && Loaded ? ExitSuccess : ExitErrors;
+  if (!Loaded)
+    return ExitUsage;
+  return C.Diags.hasErrors() ? ExitErrors : ExitSuccess;
+}
+
+int driver::runEval(const DriverOptions &Opts, llvm::raw_ostream &Out,
+                    llvm::raw_ostream &Err) {
+  return runCheck(Opts, Out, Err);
+}
+
+int driver::runDumpAST(const DriverOptions &Opts, llvm::raw_ostream &Out,
+                       llvm::raw_ostream &Err) {
+  Compilation C(Opts);
+  bool Loaded = C.loadInputs();
+  for (ast::Module *M : C.Modules)
+    ast::dumpModule(Out, C.SM, *M);
+  C.emitDiagnostics(Out, Err);
+  if (!Loaded)
+    return ExitUsage;
+  return C.Diags.hasErrors() ? ExitErrors : ExitSuccess;
+}
+
+int driver::runExplain(llvm::StringRef Code, bool List, llvm::raw_ostream &Out,
+                       llvm::raw_ostream &Err) {
+  if (List) {
+    for (const DiagInfo &Info : getAllDiagInfos()) {
+      if (Info.Code.empty())
+        continue;
+      Out << Info.Code << ' ' << getSeverityName(Info.DefaultSeverity) << ' '
+          << getStageName(Info.Stage) << ' ' << Info.Name << '\n';
+    }
+    return ExitSuccess;
+  }
+  auto ID = lookupDiagCode(Code);
+  if (!ID) {
+    Err << "deployc: error: unknown diagnostic code `" << Code
+        << "`; `deployc explain --list` shows all codes\n";
+    return ExitUsage;
+  }
+  const DiagInfo &Info = getDiagInfo(*ID);
+  llvm::StringRef Text = getDiagExplanation(Info.Code);
+  Out << Info.Code << " (" << getSeverityName(Info.DefaultSeverity) << ", "
+      << getStageName(Info.Stage) << " stage): " << Info.Message << "\n";
+  if (!Text.empty())
+    Out << '\n' << Text;
+  if (!Text.endswith("\n"))
+    Out << '\n';
+  return ExitSuccess;
+}

@@ -1,0 +1,978 @@
+//===- Parser.cpp - From source text to the AST ---------------------------===//
+//
+// Lexes with the generated DeployLexer, filters lexical errors into diagnostics,
+// parses with two-stage SLL->LL prediction (SLL with a bail-out strategy is fast
+// and almost always right; on failure we reparse with full LL and recovery), and
+// converts the parse tree into our AST with the typed builder below. ANTLR works
+// on UTF-32 code points, so a code point -> byte offset table maps every token
+// back to byte ranges in the buffer.
+//
+// ANTLR throws; nothing may escape this file, so every entry point catches.
+//
+//===----------------------------------------------------------------------===//
+
+#include "deployc/Parse/Parser.h"
+#include "DeployLexer.h"
+#include "DeployParser.h"
+#include "antlr4-runtime.h"
+#include "llvm/ADT/StringExtras.h"
+#include <charconv>
+
+using namespace deployc;
+using namespace deployc::ast;
+using deployc_antlr::DeployLexer;
+using deployc_antlr::DeployParser;
+
+int64_t parse::findInvalidUTF8(llvm::StringRef Text) {
+  const auto *S = reinterpret_cast<const unsigned char *>(Text.data());
+  size_t N = Text.size();
+  for (size_t I = 0; I < N;) {
+    unsigned char C = S[I];
+    if (C < 0x80) {
+      ++I;
+      continue;
+    }
+    unsigned Len = (C & 0xE0) == 0xC0 ? 2 : (C & 0xF0) == 0xE0 ? 3 : (C & 0xF8) == 0xF0 ? 4 : 0;
+    if (Len == 0 || I + Len > N)
+      return I;
+    uint32_t CP = C & (0x7F >> Len);
+    for (unsigned K = 1; K < Len; ++K) {
+      if ((S[I + K] & 0xC0) != 0x80)
+        return I;
+      CP = (CP << 6) | (S[I + K] & 0x3F);
+    }
+    // Overlong forms, surrogates and values past U+10FFFF are invalid too.
+    if ((Len == 2 && CP < 0x80) || (Len == 3 && CP < 0x800) ||
+        (Len == 4 && CP < 0x10000) || CP > 0x10FFFF ||
+        (CP >= 0xD800 && CP <= 0xDFFF))
+      return I;
+    I += Len;
+  }
+  return -1;
+}
+
+namespace {
+
+using antlr4::Token;
+
+/// An input stream over already-decoded code points (ANTLR's own decoder throws
+/// on invalid UTF-8; ours substitutes U+FFFD and keeps offsets).
+class CodePointStream : public antlr4::ANTLRInputStream {
+public:
+  explicit CodePointStream(std::u32string Data) {
+    _data = std::move(Data);
+    p = 0;
+  }
+};
+
+struct DecodedText {
+  std::u32string Chars;
+  std::vector<uint32_t> ByteOffsets; ///< One per code point, plus the end.
+};
+
+DecodedText decode(llvm::StringRef Text, uint32_t Base) {
+  DecodedText D;
+  D.Chars.reserve(Text.size());
+  D.ByteOffsets.reserve(Text.size() + 1);
+  const auto *S = reinterpret_cast<const unsigned char *>(Text.data());
+  size_t N = Text.size();
+  for (size_t I = 0; I < N;) {
+    D.ByteOffsets.push_back(Base + I);
+    unsigned char C = S[I];
+    if (C < 0x80) {
+      D.Chars.push_back(C);
+      ++I;
+      continue;
+    }
+    int64_t Bad = parse::findInvalidUTF8(Text.substr(I, 4).take_front(
+        (C & 0xE0) == 0xC0 ? 2 : (C & 0xF0) == 0xE0 ? 3 : 4));
+    unsigned Len = (C & 0xE0) == 0xC0 ? 2 : (C & 0xF0) == 0xE0 ? 3 : (C & 0xF8) == 0xF0 ? 4 : 0;
+    if (Len == 0 || I + Len > N || Bad == 0) {
+      D.Chars.push_back(0xFFFD);
+      ++I;
+      continue;
+    }
+    uint32_t CP = C & (0x7F >> Len);
+    for (unsigned K = 1; K < Len; ++K)
+      CP = (CP << 6) | (S[I + K] & 0x3F);
+    D.Chars.push_back(CP);
+    I += Len;
+  }
+  D.ByteOffsets.push_back(Base + N);
+  return D;
+}
+
+class ParseSession;
+
+class SyntaxErrorListener : public antlr4::BaseErrorListener {
+public:
+  explicit SyntaxErrorListener(ParseSession &S) : S(S) {}
+  void syntaxError(antlr4::Recognizer *R, Token *Offending, size_t Line,
+                   size_t Col, const std::string &Msg,
+                   std::exception_ptr E) override;
+
+private:
+  ParseSession &S;
+};
+
+constexpr unsigned MaxSyntaxErrorsPerFile = 20;
+
+/// ANTLR's default recovery deletes a surprising token when the one after it
+/// fits. Deleting a closing bracket swallows the end of a block and cascades
+/// into errors about the next declaration, so closing brackets are never deleted.
+class DeployErrorStrategy : public antlr4::DefaultErrorStrategy {
+protected:
+  Token *singleTokenDeletion(antlr4::Parser *P) override {
+    size_t Type = P->getInputStream()->LA(1);
+    if (Type == DeployLexer::RBRACE || Type == DeployLexer::RBRACK ||
+        Type == DeployLexer::RPAREN)
+      return nullptr;
+    return DefaultErrorStrategy::singleTokenDeletion(P);
+  }
+};
+
+/// Parses one range of one buffer: a whole file, or an interpolation.
+class ParseSession {
+public:
+  ParseSession(const SourceManager &SM, FileID File, uint32_t Begin,
+               uint32_t End, ASTContext &Ctx, DiagnosticEngine &Diags)
+      : SM(SM), File(File), Buffer(SM.getBuffer(File)), Ctx(Ctx), Diags(Diags),
+        Text(decode(Buffer.slice(Begin, End), Begin)),
+        Input(Text.Chars), Lexer(&Input) {
+    Lexer.removeErrorListeners();
+  }
+
+  Module *parseFile();
+  Expr *parseExprOnly();
+
+  // Used by the error listener.
+  void reportSyntaxError(antlr4::Parser *P, Token *Offending,
+                         std::exception_ptr E);
+
+private:
+  bool lexAndFilter();
+  void setUpParser();
+  template <typename RuleFn> auto runTwoStage(RuleFn Rule) -> decltype(Rule());
+
+  // Builder.
+  Module *buildFile(DeployParser::FileContext *C);
+  ImportDecl *buildImport(DeployParser::ImportDeclContext *C);
+  Decl *buildDecl(DeployParser::DeclContext *C);
+  TypeExpr *buildType(DeployParser::TypeExprContext *C);
+  Block *buildBlock(DeployParser::BlockContext *C);
+  Entry *buildEntry(DeployParser::EntryContext *C);
+  Expr *buildExpr(DeployParser::ExprContext *C);
+  Expr *buildPrimary(DeployParser::PrimaryContext *C);
+  Expr *buildString(Token *T);
+  Expr *buildNumber(Token *T);
+  std::optional<Ident> buildIdent(DeployParser::IdentContext *C);
+  std::optional<Ident> buildKeyOrLabel(antlr4::ParserRuleContext *C);
+  std::string docCommentBefore(antlr4::ParserRuleContext *C);
+  Expr *errorExpr(antlr4::ParserRuleContext *C) {
+    return Ctx.create<ErrorExpr>(C ? rangeOf(C) : SourceRange(File, 0, 0));
+  }
+
+  uint32_t byteOffset(size_t CodePoint) const {
+    if (CodePoint >= Text.ByteOffsets.size())
+      return Text.ByteOffsets.back();
+    return Text.ByteOffsets[CodePoint];
+  }
+  SourceRange rangeOf(Token *T) const {
+    if (!T || T->getType() == Token::EOF) {
+      uint32_t End = Text.ByteOffsets.back();
+      return {File, End, End};
+    }
+    return {File, byteOffset(T->getStartIndex()), byteOffset(T->getStopIndex() + 1)};
+  }
+  SourceRange rangeOf(antlr4::ParserRuleContext *C) const {
+    SourceRange B = rangeOf(C->getStart());
+    Token *Stop = C->getStop();
+    if (!Stop || Stop->getTokenIndex() < C->getStart()->getTokenIndex() ||
+        Stop->getType() == Token::EOF)
+      return B;
+    return B.join(rangeOf(Stop));
+  }
+  llvm::StringRef textOf(Token *T) const { return SM.getText(rangeOf(T)); }
+
+  const SourceManager &SM;
+  FileID File;
+  llvm::StringRef Buffer;
+  ASTContext &Ctx;
+  DiagnosticEngine &Diags;
+  DecodedText Text;
+  CodePointStream Input;
+  DeployLexer Lexer;
+  std::unique_ptr<antlr4::ListTokenSource> Source;
+  std::unique_ptr<antlr4::CommonTokenStream> Tokens;
+  std::unique_ptr<DeployParser> Parser;
+  std::unique_ptr<SyntaxErrorListener> Listener;
+  unsigned NumSyntaxErrors = 0;
+  bool ReportErrors = true;
+};
+
+void SyntaxErrorListener::syntaxError(antlr4::Recognizer *R, Token *Offending,
+                                      size_t, size_t, const std::string &,
+                                      std::exception_ptr E) {
+  S.reportSyntaxError(dynamic_cast<antlr4::Parser *>(R), Offending, E);
+}
+
+/// A short description of a token type for "expected ..." lists.
+std::string describeTokenType(const antlr4::dfa::Vocabulary &Vocab, size_t Type) {
+  switch (Type) {
+  case Token::EOF: return "end of file";
+  case DeployLexer::IDENT: return "a name";
+  case DeployLexer::STRING:
+  case DeployLexer::TRIPLE_STRING: return "a string";
+  case DeployLexer::INT: return "an integer";
+  case DeployLexer::FLOAT: return "a number";
+  case DeployLexer::QUANTITY: return "a quantity";
+  default: break;
+  }
+  std::string Lit = Vocab.getLiteralName(Type);
+  if (Lit.size() >= 2 && Lit.front() == '\'')
+    return "`" + Lit.substr(1, Lit.size() - 2) + "`";
+  return Vocab.getDisplayName(Type);
+}
+
+void ParseSession::reportSyntaxError(antlr4::Parser *P, Token *Offending,
+                                     std::exception_ptr) {
+  if (!ReportErrors || NumSyntaxErrors >= MaxSyntaxErrorsPerFile)
+    return;
+  ++NumSyntaxErrors;
+  SourceRange Range = rangeOf(Offending);
+  // At the end of the file, point just after the last token, not at a blank line.
+  if ((!Offending || Offending->getType() == Token::EOF) && Tokens) {
+    for (size_t I = Tokens->size(); I-- > 0;) {
+      Token *T = Tokens->get(I);
+      if (T->getType() != Token::EOF && T->getChannel() == Token::DEFAULT_CHANNEL) {
+        uint32_t End = rangeOf(T).End;
+        Range = {File, End, End};
+        break;
+      }
+    }
+  }
+  auto *Ctx = P ? dynamic_cast<antlr4::ParserRuleContext *>(P->getContext()) : nullptr;
+
+  // `replicas` alone: the entry has its key and nothing else.
+  if (auto *EC = dynamic_cast<DeployParser::EntryContext *>(Ctx)) {
+    Token *Start = EC->getStart();
+    if (Start && Offending &&
+        Offending->getTokenIndex() == Start->getTokenIndex() + 1 &&
+        (Start->getType() == DeployLexer::IDENT ||
+         Start->getType() == DeployLexer::STRING)) {
+      Diags.report(DiagID::MissingEntryValue, rangeOf(Start),
+                   {textOf(Start).str()});
+      return;
+    }
+  }
+
+  std::string Found;
+  if (!Offending || Offending->getType() == Token::EOF) {
+    Found = "end of file";
+  } else {
+    llvm::StringRef T = textOf(Offending);
+    std::string Shown = T.size() > 24 ? T.take_front(21).str() + "..." : T.str();
+    Found = "`" + Shown + "`";
+  }
+
+  std::string Expected;
+  size_t Rule = Ctx ? Ctx->getRuleIndex() : size_t(-1);
+  switch (Rule) {
+  case DeployParser::RuleBlock:
+  case DeployParser::RuleEntry:
+    Expected = "a field such as `name = value` or `name { ... }`, or `}`";
+    break;
+  case DeployParser::RuleExpr:
+  case DeployParser::RulePrimary:
+  case DeployParser::RuleExprOnly:
+    Expected = "a value";
+    break;
+  case DeployParser::RuleFile:
+  case DeployParser::RuleDecl:
+    Expected = "a declaration such as `service NAME { ... }`";
+    break;
+  default: {
+    std::vector<std::string> Names;
+    if (P) {
+      for (size_t T : P->getExpectedTokens().toList())
+        Names.push_back(describeTokenType(P->getVocabulary(), T));
+    }
+    std::sort(Names.begin(), Names.end());
+    Names.erase(std::unique(Names.begin(), Names.end()), Names.end());
+    if (Names.empty())
+      Expected = "something else";
+    for (size_t I = 0; I < Names.size() && I < 6; ++I) {
+      if (I)
+        Expected += I + 1 == Names.size() ? " or " : ", ";
+      Expected += Names[I];
+    }
+    if (Names.size() > 6)
+      Expected += ", ...";
+  }
+  }
+  Diags.report(DiagID::SyntaxError, Range, {Found, Expected});
+}
+
+bool ParseSession::lexAndFilter() {
+  std::vector<std::unique_ptr<Token>> Kept;
+  int Depth = 0;
+  bool TooDeep = false;
+  Token *PrevSlash = nullptr;
+  for (;;) {
+    std::unique_ptr<Token> T;
+    try {
+      T = Lexer.nextToken();
+    } catch (...) {
+      break;
+    }
+    size_t Type = T->getType();
+    if (Type == Token::EOF) {
+      Kept.push_back(std::move(T));
+      break;
+    }
+    // A `/*` that the BLOCK_COMMENT rule did not take has no `*/`.
+    if (Type == DeployLexer::STAR && PrevSlash &&
+        PrevSlash->getStopIndex() + 1 == T->getStartIndex()) {
+      SourceRange R = rangeOf(PrevSlash).join(rangeOf(T.get()));
+      Diags.report(DiagID::UnterminatedComment, R);
+      Kept.pop_back();
+      // Everything after is inside the comment: stop here.
+      auto Eof = Lexer.getTokenFactory()->create(
+          {&Lexer, &Input}, Token::EOF, "", Token::DEFAULT_CHANNEL,
+          Input.size(), Input.size() - 1, 0, 0);
+      Kept.push_back(std::move(Eof));
+      break;
+    }
+    PrevSlash = Type == DeployLexer::SLASH ? T.get() : nullptr;
+    switch (Type) {
+    case DeployLexer::UNEXPECTED_CHAR: {
+      llvm::StringRef C = textOf(T.get());
+      std::string Shown;
+      for (unsigned char Ch : C) {
+        if (Ch < 0x20 || Ch == 0x7F)
+          Shown += "\\x" + llvm::utohexstr(Ch, /*LowerCase=*/true, 2);
+        else
+          Shown += char(Ch);
+      }
+      Diags.report(DiagID::UnexpectedCharacter, rangeOf(T.get()), {Shown});
+      continue;
+    }
+    case DeployLexer::UNTERMINATED_STRING: {
+      Diags.report(DiagID::UnterminatedString, rangeOf(T.get()));
+      if (auto *W = dynamic_cast<antlr4::WritableToken *>(T.get()))
+        W->setType(DeployLexer::STRING);
+      break;
+    }
+    case DeployLexer::LBRACE:
+    case DeployLexer::LBRACK:
+    case DeployLexer::LPAREN:
+      if (++Depth > int(parse::MaxNestingDepth) && !TooDeep) {
+        TooDeep = true;
+        Diags.report(DiagID::NestingTooDeep, rangeOf(T.get()),
+                     {std::to_string(parse::MaxNestingDepth)});
+      }
+      break;
+    case DeployLexer::RBRACE:
+    case DeployLexer::RBRACK:
+    case DeployLexer::RPAREN:
+      if (Depth > 0)
+        --Depth;
+      break;
+    default:
+      break;
+    }
+    Kept.push_back(std::move(T));
+  }
+  if (TooDeep)
+    return false;
+  Source = std::make_unique<antlr4::ListTokenSource>(std::move(Kept));
+  Tokens = std::make_unique<antlr4::CommonTokenStream>(Source.get());
+  Tokens->fill();
+  return true;
+}
+
+void ParseSession::setUpParser() {
+  Parser = std::make_unique<DeployParser>(Tokens.get());
+  Parser->removeErrorListeners();
+  Listener = std::make_unique<SyntaxErrorListener>(*this);
+}
+
+template <typename RuleFn>
+auto ParseSession::runTwoStage(RuleFn Rule) -> decltype(Rule()) {
+  Parser->getInterpreter<antlr4::atn::ParserATNSimulator>()->setPredictionMode(
+      antlr4::atn::PredictionMode::SLL);
+  Parser->setErrorHandler(std::make_shared<antlr4::BailErrorStrategy>());
+  try {
+    return Rule();
+  } catch (antlr4::ParseCancellationException &) {
+  }
+  // SLL failed: either a real syntax error or an input needing full LL.
+  Tokens->seek(0);
+  Parser->reset();
+  Parser->addErrorListener(Listener.get());
+  Parser->getInterpreter<antlr4::atn::ParserATNSimulator>()->setPredictionMode(
+      antlr4::atn::PredictionMode::LL);
+  Parser->setErrorHandler(std::make_shared<DeployErrorStrategy>());
+  return Rule();
+}
+
+Module *ParseSession::parseFile() {
+  Module *M = nullptr;
+  try {
+    if (!lexAndFilter()) {
+      M = Ctx.createModule();
+      M->File = File;
+      M->Path = SM.getPath(File).str();
+      return M;
+    }
+    setUpParser();
+    auto *Tree = runTwoStage([&] { return Parser->file(); });
+    return buildFile(Tree);
+  } catch (std::exception &) {
+    // Only reachable on an ANTLR internal failure; keep what we have.
+  }
+  if (!M) {
+    M = Ctx.createModule();
+    M->File = File;
+    M->Path = SM.getPath(File).str();
+  }
+  return M;
+}
+
+Expr *ParseSession::parseExprOnly() {
+  try {
+    if (!lexAndFilter())
+      return nullptr;
+    setUpParser();
+    unsigned Before = Diags.getNumErrors();
+    auto *Tree = runTwoStage([&] { return Parser->exprOnly(); });
+    if (!Tree || !Tree->expr() || Diags.getNumErrors() != Before)
+      return nullptr;
+    return buildExpr(Tree->expr());
+  } catch (std::exception &) {
+    return nullptr;
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// Builder: parse tree -> AST
+//===----------------------------------------------------------------------===//
+
+std::string ParseSession::docCommentBefore(antlr4::ParserRuleContext *C) {
+  if (!C || !C->getStart())
+    return "";
+  std::vector<Token *> Hidden = Tokens->getHiddenTokensToLeft(
+      C->getStart()->getTokenIndex(), antlr4::Token::HIDDEN_CHANNEL);
+  std::vector<llvm::StringRef> Lines;
+  for (auto It = Hidden.rbegin(); It != Hidden.rend(); ++It) {
+    if ((*It)->getType() != DeployLexer::DOC_COMMENT)
+      break;
+    Lines.push_back(textOf(*It).drop_front(3));
+  }
+  std::string Doc;
+  for (auto It = Lines.rbegin(); It != Lines.rend(); ++It) {
+    llvm::StringRef L = *It;
+    if (L.startswith(" "))
+      L = L.drop_front();
+    if (!Doc.empty())
+      Doc += '\n';
+    Doc += L.rtrim().str();
+  }
+  return Doc;
+}
+
+Module *ParseSession::buildFile(DeployParser::FileContext *C) {
+  Module *M = Ctx.createModule();
+  M->File = File;
+  M->Path = SM.getPath(File).str();
+  if (!C)
+    return M;
+  for (auto *I : C->importDecl())
+    if (ImportDecl *D = buildImport(I))
+      M->Imports.push_back(D);
+  for (auto *D : C->decl())
+    if (Decl *X = buildDecl(D))
+      M->Decls.push_back(X);
+  return M;
+}
+
+std::optional<Ident> ParseSession::buildIdent(DeployParser::IdentContext *C) {
+  if (!C || !C->IDENT() || C->IDENT()->getSymbol()->getTokenIndex() == size_t(-1))
+    return std::nullopt;
+  Token *T = C->IDENT()->getSymbol();
+  // Tokens conjured by error recovery have no text in the buffer.
+  if (T->getStartIndex() == size_t(-1) || T->getStartIndex() > T->getStopIndex())
+    return std::nullopt;
+  return Ident{textOf(T).str(), rangeOf(T), false};
+}
+
+std::optional<Ident> ParseSession::buildKeyOrLabel(antlr4::ParserRuleContext *C) {
+  if (!C)
+    return std::nullopt;
+  DeployParser::IdentContext *I = nullptr;
+  antlr4::tree::TerminalNode *S = nullptr;
+  if (auto *K = dynamic_cast<DeployParser::EntryKeyContext *>(C)) {
+    I = K->ident();
+    S = K->STRING();
+  } else if (auto *L = dynamic_cast<DeployParser::EntryLabelContext *>(C)) {
+    I = L->ident();
+    S = L->STRING();
+  }
+  if (I)
+    return buildIdent(I);
+  if (S) {
+    Expr *E = buildString(S->getSymbol());
+    auto *Lit = llvm::dyn_cast_or_null<StringLiteral>(E);
+    Ident Id{Lit ? Lit->getPlainText() : "", rangeOf(S->getSymbol()), true};
+    if (Lit && !Lit->isPlain())
+      Diags.report(DiagID::MalformedInterpolation, Id.Range,
+                   {"...", "names cannot be interpolated"});
+    return Id;
+  }
+  return std::nullopt;
+}
+
+ImportDecl *ParseSession::buildImport(DeployParser::ImportDeclContext *C) {
+  auto *D = Ctx.create<ImportDecl>(rangeOf(C));
+  if (auto *F = dynamic_cast<DeployParser::ImportFileContext *>(C)) {
+    if (!F->path)
+      return nullptr;
+    auto *Lit = llvm::dyn_cast_or_null<StringLiteral>(buildString(F->path));
+    if (!Lit)
+      return nullptr;
+    D->FilePath = Lit->getPlainText();
+    D->FilePathRange = rangeOf(F->path);
+    if (D->FilePath.empty())
+      return nullptr;
+    return D;
+  }
+  auto *M = dynamic_cast<DeployParser::ImportModuleContext *>(C);
+  if (!M)
+    return nullptr;
+  for (auto *I : M->ident())
+    if (auto Id = buildIdent(I))
+      D->ModulePath.push_back(*Id);
+  if (D->ModulePath.empty())
+    return nullptr;
+  if (M->STAR()) {
+    D->Wildcard = true;
+  } else if (auto *Names = M->importNames()) {
+    for (auto *I : Names->ident())
+      if (auto Id = buildIdent(I))
+        D->Names.push_back(*Id);
+  } else {
+    // `import std.secrets.database_credentials`: the last segment is a name.
+    D->Names.push_back(D->ModulePath.back());
+    D->ModulePath.pop_back();
+    if (D->ModulePath.empty())
+      return nullptr;
+  }
+  return D;
+}
+
+Decl *ParseSession::buildDecl(DeployParser::DeclContext *C) {
+  if (auto *P = dynamic_cast<DeployParser::ParamDeclContext *>(C)) {
+    auto Name = buildIdent(P->name);
+    if (!Name)
+      return nullptr;
+    TypeExpr *T = P->typeExpr() ? buildType(P->typeExpr()) : nullptr;
+    Expr *Default = P->expr() ? buildExpr(P->expr()) : nullptr;
+    auto *D = Ctx.create<ParamDecl>(rangeOf(C), *Name, T, Default);
+    D->Doc = docCommentBefore(C);
+    return D;
+  }
+  auto *B = dynamic_cast<DeployParser::BlockDeclContext *>(C);
+  if (!B)
+    return nullptr;
+  auto KindName = buildIdent(B->kind);
+  auto Name = buildIdent(B->name);
+  if (!KindName || !Name || !B->block())
+    return nullptr;
+  std::vector<Ident> TypeName;
+  if (auto *Q = B->qualifiedName())
+    for (auto *I : Q->ident())
+      if (auto Id = buildIdent(I))
+        TypeName.push_back(*Id);
+  Block *Body = buildBlock(B->block());
+  auto *D = Ctx.create<BlockDecl>(rangeOf(C), *KindName,
+                                  lookupDeclKind(KindName->Name), *Name,
+                                  std::move(TypeName), Body);
+  D->Doc = docCommentBefore(C);
+  return D;
+}
+
+TypeExpr *ParseSession::buildType(DeployParser::TypeExprContext *C) {
+  if (auto *N = dynamic_cast<DeployParser::NamedTypeContext *>(C)) {
+    auto Id = buildIdent(N->ident());
+    if (!Id)
+      return nullptr;
+    return Ctx.create<NamedType>(rangeOf(C), *Id);
+  }
+  if (auto *L = dynamic_cast<DeployParser::ListTypeContext *>(C)) {
+    TypeExpr *El = L->typeExpr() ? buildType(L->typeExpr()) : nullptr;
+    if (!El)
+      return nullptr;
+    return Ctx.create<ListType>(rangeOf(C), El);
+  }
+  return nullptr;
+}
+
+Block *ParseSession::buildBlock(DeployParser::BlockContext *C) {
+  std::vector<Entry *> Entries;
+  for (auto *E : C->entry())
+    if (Entry *X = buildEntry(E))
+      Entries.push_back(X);
+  return Ctx.create<Block>(rangeOf(C), std::move(Entries));
+}
+
+static std::optional<BinaryOp> binaryOpFor(size_t TokenType) {
+  switch (TokenType) {
+  case DeployLexer::STAR: return BinaryOp::Mul;
+  case DeployLexer::SLASH: return BinaryOp::Div;
+  case DeployLexer::PLUS: return BinaryOp::Add;
+  case DeployLexer::MINUS: return BinaryOp::Sub;
+  case DeployLexer::LT: return BinaryOp::Lt;
+  case DeployLexer::LE: return BinaryOp::Le;
+  case DeployLexer::GT: return BinaryOp::Gt;
+  case DeployLexer::GE: return BinaryOp::Ge;
+  case DeployLexer::EQ: return BinaryOp::Eq;
+  case DeployLexer::NE: return BinaryOp::Ne;
+  case DeployLexer::ANDAND: return BinaryOp::And;
+  case DeployLexer::OROR: return BinaryOp::Or;
+  default: return std::nullopt;
+  }
+}
+
+Entry *ParseSession::buildEntry(DeployParser::EntryContext *C) {
+  Entry *Result = nullptr;
+  if (auto *A = dynamic_cast<DeployParser::AssignEntryContext *>(C)) {
+    auto Key = buildKeyOrLabel(A->key);
+    if (!Key)
+      return nullptr;
+    std::optional<Ident> Label = A->label ? buildKeyOrLabel(A->label) : std::nullopt;
+    Expr *V = A->expr() ? buildExpr(A->expr()) : errorExpr(C);
+    Result = Ctx.create<AssignEntry>(rangeOf(C), *Key, Label, V);
+  } else if (auto *B = dynamic_cast<DeployParser::BlockEntryContext *>(C)) {
+    auto Key = buildKeyOrLabel(B->key);
+    if (!Key || !B->block())
+      return nullptr;
+    std::optional<Ident> Label = B->label ? buildKeyOrLabel(B->label) : std::nullopt;
+    Result = Ctx.create<BlockEntry>(rangeOf(C), *Key, Label, buildBlock(B->block()));
+  } else if (auto *Cd = dynamic_cast<DeployParser::ConditionEntryContext *>(C)) {
+    auto Key = buildKeyOrLabel(Cd->key);
+    if (!Key || !Cd->op)
+      return nullptr;
+    auto Op = binaryOpFor(Cd->op->getType());
+    if (!Op)
+      return nullptr;
+    Expr *V = Cd->expr() ? buildExpr(Cd->expr()) : errorExpr(C);
+    Result = Ctx.create<ConditionEntry>(rangeOf(C), *Key, *Op, rangeOf(Cd->op), V);
+  } else if (auto *F = dynamic_cast<DeployParser::FieldEntryContext *>(C)) {
+    auto Key = buildKeyOrLabel(F->key);
+    auto Label = F->label ? buildKeyOrLabel(F->label) : std::nullopt;
+    TypeExpr *T = F->typeExpr() ? buildType(F->typeExpr()) : nullptr;
+    if (!Key || !Label || !T)
+      return nullptr;
+    Expr *Default = F->expr() ? buildExpr(F->expr()) : nullptr;
+    Block *Options = F->block() ? buildBlock(F->block()) : nullptr;
+    Result = Ctx.create<FieldEntry>(rangeOf(C), *Key, *Label, T, Default, Options);
+  }
+  if (Result)
+    Result->Doc = docCommentBefore(C);
+  return Result;
+}
+
+Expr *ParseSession::buildExpr(DeployParser::ExprContext *C) {
+  if (!C || C->exception)
+    return errorExpr(C);
+  if (auto *P = dynamic_cast<DeployParser::PrimaryExprContext *>(C))
+    return P->primary() ? buildPrimary(P->primary()) : errorExpr(C);
+  if (auto *M = dynamic_cast<DeployParser::MemberExprContext *>(C)) {
+    auto Member = buildIdent(M->ident());
+    if (!Member || !M->expr())
+      return errorExpr(C);
+    return Ctx.create<MemberExpr>(rangeOf(C), buildExpr(M->expr()), *Member);
+  }
+  if (auto *U = dynamic_cast<DeployParser::UnaryExprContext *>(C)) {
+    if (!U->expr() || !U->op)
+      return errorExpr(C);
+    UnaryOp Op = U->op->getType() == DeployLexer::BANG ? UnaryOp::Not : UnaryOp::Negate;
+    return Ctx.create<UnaryExpr>(rangeOf(C), Op, buildExpr(U->expr()));
+  }
+  if (auto *B = dynamic_cast<DeployParser::BinaryExprContext *>(C)) {
+    if (B->expr().size() != 2 || !B->op)
+      return errorExpr(C);
+    auto Op = binaryOpFor(B->op->getType());
+    if (!Op)
+      return errorExpr(C);
+    return Ctx.create<BinaryExpr>(rangeOf(C), *Op, rangeOf(B->op),
+                                  buildExpr(B->expr(0)), buildExpr(B->expr(1)));
+  }
+  if (auto *R = dynamic_cast<DeployParser::RangeExprContext *>(C)) {
+    if (R->expr().size() != 2)
+      return errorExpr(C);
+    return Ctx.create<RangeExpr>(rangeOf(C), buildExpr(R->expr(0)),
+                                 buildExpr(R->expr(1)));
+  }
+  if (auto *I = dynamic_cast<DeployParser::IfExprContext *>(C)) {
+    if (I->expr().size() != 3)
+      return errorExpr(C);
+    return Ctx.create<IfExpr>(rangeOf(C), buildExpr(I->expr(0)),
+                              buildExpr(I->expr(1)), buildExpr(I->expr(2)));
+  }
+  return errorExpr(C);
+}
+
+Expr *ParseSession::buildPrimary(DeployParser::PrimaryContext *C) {
+  if (!C || C->exception)
+    return errorExpr(C);
+  if (auto *I = dynamic_cast<DeployParser::IntLiteralContext *>(C))
+    return buildNumber(I->INT()->getSymbol());
+  if (auto *F = dynamic_cast<DeployParser::FloatLiteralContext *>(C))
+    return buildNumber(F->FLOAT()->getSymbol());
+  if (auto *Q = dynamic_cast<DeployParser::QuantityLiteralContext *>(C))
+    return buildNumber(Q->QUANTITY()->getSymbol());
+  if (auto *B = dynamic_cast<DeployParser::BoolLiteralContext *>(C))
+    return Ctx.create<BoolLiteral>(rangeOf(C), B->TRUE() != nullptr);
+  if (auto *S = dynamic_cast<DeployParser::StringLiteralContext *>(C)) {
+    auto *T = S->STRING() ? S->STRING() : S->TRIPLE_STRING();
+    return T ? buildString(T->getSymbol()) : errorExpr(C);
+  }
+  if (auto *L = dynamic_cast<DeployParser::ListLiteralContext *>(C)) {
+    std::vector<Expr *> Elements;
+    for (auto *E : L->expr())
+      Elements.push_back(buildExpr(E));
+    return Ctx.create<ListExpr>(rangeOf(C), std::move(Elements));
+  }
+  if (auto *Call = dynamic_cast<DeployParser::CallExprContext *>(C)) {
+    auto Callee = buildIdent(Call->ident());
+    if (!Callee)
+      return errorExpr(C);
+    std::vector<Expr *> Args;
+    for (auto *E : Call->expr())
+      Args.push_back(buildExpr(E));
+    Block *Options = Call->block() ? buildBlock(Call->block()) : nullptr;
+    return Ctx.create<CallExpr>(rangeOf(C), *Callee, std::move(Args), Options);
+  }
+  if (auto *K = dynamic_cast<DeployParser::ConstructorExprContext *>(C)) {
+    auto Name = buildIdent(K->ident());
+    if (!Name || !K->block())
+      return errorExpr(C);
+    return Ctx.create<ConstructorExpr>(rangeOf(C), *Name, buildBlock(K->block()));
+  }
+  if (auto *N = dynamic_cast<DeployParser::NameExprContext *>(C)) {
+    auto Name = buildIdent(N->ident());
+    if (!Name)
+      return errorExpr(C);
+    return Ctx.create<NameExpr>(rangeOf(C), *Name);
+  }
+  if (auto *P = dynamic_cast<DeployParser::ParenExprContext *>(C))
+    return P->expr() ? buildExpr(P->expr()) : errorExpr(C);
+  if (auto *B = dynamic_cast<DeployParser::BlockLiteralContext *>(C))
+    return B->block() ? Ctx.create<BlockExpr>(rangeOf(C), buildBlock(B->block()))
+                      : errorExpr(C);
+  return errorExpr(C);
+}
+
+Expr *ParseSession::buildNumber(Token *T) {
+  SourceRange R = rangeOf(T);
+  llvm::StringRef Text = textOf(T);
+  std::string Digits;
+  size_t I = 0;
+  for (; I < Text.size() && (llvm::isDigit(Text[I]) || Text[I] == '_' || Text[I] == '.'); ++I)
+    if (Text[I] != '_')
+      Digits += Text[I];
+  std::string Unit = Text.substr(I).str();
+  if (!Unit.empty())
+    return Ctx.create<QuantityLiteral>(R, Digits, Unit);
+  if (Digits.find('.') != std::string::npos)
+    return Ctx.create<FloatLiteral>(R, std::strtod(Digits.c_str(), nullptr));
+  int64_t Value = 0;
+  auto [Ptr, Ec] = std::from_chars(Digits.data(), Digits.data() + Digits.size(), Value);
+  if (Ec != std::errc()) {
+    Diags.report(DiagID::IntegerTooLarge, R, {Text.str()});
+    return Ctx.create<ErrorExpr>(R);
+  }
+  return Ctx.create<IntLiteral>(R, Value);
+}
+
+Expr *ParseSession::buildString(Token *T) {
+  SourceRange R = rangeOf(T);
+  llvm::StringRef Raw = textOf(T);
+  bool Triple = Raw.startswith("\"\"\"") && Raw.size() >= 6 && Raw.endswith("\"\"\"");
+  uint32_t ContentBegin = R.Begin + (Triple ? 3 : 1);
+  uint32_t ContentEnd = R.End;
+  if (Triple)
+    ContentEnd -= 3;
+  else if (Raw.size() >= 2 && Raw.endswith("\""))
+    ContentEnd -= 1;
+  if (ContentEnd < ContentBegin)
+    ContentEnd = ContentBegin;
+  llvm::StringRef Content = Buffer.slice(ContentBegin, ContentEnd);
+
+  // Multi-line strings drop a leading newline, a trailing whitespace-only line
+  // and the indentation common to all non-blank lines.
+  size_t Indent = 0;
+  if (Triple) {
+    if (Content.startswith("\n")) {
+      Content = Content.drop_front();
+      ++ContentBegin;
+    } else if (Content.startswith("\r\n")) {
+      Content = Content.drop_front(2);
+      ContentBegin += 2;
+    }
+    size_t LastNL = Content.rfind('\n');
+    if (LastNL != llvm::StringRef::npos &&
+        Content.substr(LastNL + 1).trim(" \t").empty()) {
+      Content = Content.take_front(LastNL + 1);
+      ContentEnd = ContentBegin + Content.size();
+    }
+    Indent = SIZE_MAX;
+    llvm::SmallVector<llvm::StringRef, 16> Lines;
+    Content.split(Lines, '\n');
+    for (llvm::StringRef L : Lines) {
+      if (L.trim(" \t\r").empty())
+        continue;
+      Indent = std::min(Indent, L.size() - L.ltrim(" \t").size());
+    }
+    if (Indent == SIZE_MAX)
+      Indent = 0;
+  }
+
+  std::vector<StringLiteral::Part> Parts;
+  std::string Text;
+  uint32_t TextBegin = ContentBegin;
+  auto flushText = [&](uint32_t End) {
+    if (!Text.empty())
+      Parts.push_back({std::move(Text), nullptr, {File, TextBegin, End}});
+    Text.clear();
+  };
+  size_t LineStart = 0;
+  for (size_t I = 0; I < Content.size();) {
+    if (Triple && I == LineStart) {
+      size_t Skip = 0;
+      while (Skip < Indent && I + Skip < Content.size() &&
+             (Content[I + Skip] == ' ' || Content[I + Skip] == '\t'))
+        ++Skip;
+      I += Skip;
+      if (I >= Content.size())
+        break;
+    }
+    char C = Content[I];
+    uint32_t Here = ContentBegin + I;
+    if (C == '\n')
+      LineStart = I + 1;
+    if (C == '\\' && I + 1 < Content.size()) {
+      char E = Content[I + 1];
+      switch (E) {
+      case 'n': Text += '\n'; break;
+      case 't': Text += '\t'; break;
+      case 'r': Text += '\r'; break;
+      case '\\': Text += '\\'; break;
+      case '"': Text += '"'; break;
+      case '$': Text += '$'; break;
+      default:
+        Diags.report(DiagID::InvalidEscape, {File, Here, Here + 2},
+                     {std::string(1, E)});
+        Text += E;
+      }
+      I += 2;
+      continue;
+    }
+    if (C == '$' && I + 1 < Content.size() && Content[I + 1] == '{') {
+      size_t Close = Content.find('}', I + 2);
+      if (Close == llvm::StringRef::npos) {
+        Diags.report(DiagID::MalformedInterpolation,
+                     {File, Here, uint32_t(ContentBegin + Content.size())},
+                     {Content.substr(I + 2).str(), "missing `}`"});
+        Text += Content.substr(I).str();
+        break;
+      }
+      flushText(Here);
+      uint32_t ExprBegin = Here + 2, ExprEnd = ContentBegin + Close;
+      llvm::StringRef Inner = Content.slice(I + 2, Close);
+      Expr *E = nullptr;
+      if (Inner.trim().empty()) {
+        Diags.report(DiagID::MalformedInterpolation, {File, Here, ExprEnd + 1},
+                     {"", "write an expression between `${` and `}`"});
+      } else {
+        ParseSession Sub(SM, File, ExprBegin, ExprEnd, Ctx, Diags);
+        E = Sub.parseExprOnly();
+      }
+      if (!E)
+        E = Ctx.create<ErrorExpr>(SourceRange{File, ExprBegin, ExprEnd});
+      Parts.push_back({"", E, {File, Here, ExprEnd + 1}});
+      I = Close + 1;
+      TextBegin = ContentBegin + I;
+      continue;
+    }
+    if (Text.empty())
+      TextBegin = Here;
+    Text += C;
+    ++I;
+  }
+  flushText(ContentEnd);
+  return Ctx.create<StringLiteral>(R, std::move(Parts), Triple);
+}
+
+} // namespace
+
+Module *parse::parseModule(const SourceManager &SM, FileID File,
+                           ASTContext &Ctx, DiagnosticEngine &Diags) {
+  llvm::StringRef Buf = SM.getBuffer(File);
+  ParseSession S(SM, File, 0, Buf.size(), Ctx, Diags);
+  return S.parseFile();
+}
+
+Expr *parse::parseStandaloneExpr(const SourceManager &SM, FileID File,
+                                 ASTContext &Ctx, DiagnosticEngine &Diags) {
+  llvm::StringRef Buf = SM.getBuffer(File);
+  ParseSession S(SM, File, 0, Buf.size(), Ctx, Diags);
+  return S.parseExprOnly();
+}
+
+std::vector<parse::LexedToken> parse::lexFile(const SourceManager &SM,
+                                              FileID File) {
+  std::vector<LexedToken> Out;
+  llvm::StringRef Buf = SM.getBuffer(File);
+  DecodedText Text = decode(Buf, 0);
+  CodePointStream Input(Text.Chars);
+  DeployLexer Lexer(&Input);
+  Lexer.removeErrorListeners();
+  auto offset = [&](size_t CP) {
+    return CP < Text.ByteOffsets.size() ? Text.ByteOffsets[CP] : Text.ByteOffsets.back();
+  };
+  try {
+    for (;;) {
+      auto T = Lexer.nextToken();
+      if (T->getType() == Token::EOF)
+        break;
+      TokenClass Class;
+      switch (T->getType()) {
+      case DeployLexer::IMPORT: case DeployLexer::PARAM: case DeployLexer::IF:
+      case DeployLexer::THEN: case DeployLexer::ELSE: case DeployLexer::TRUE:
+      case DeployLexer::FALSE:
+        Class = TokenClass::Keyword; break;
+      case DeployLexer::IDENT: Class = TokenClass::Identifier; break;
+      case DeployLexer::STRING: case DeployLexer::TRIPLE_STRING:
+        Class = TokenClass::String; break;
+      case DeployLexer::INT: case DeployLexer::FLOAT: Class = TokenClass::Number; break;
+      case DeployLexer::QUANTITY: Class = TokenClass::Quantity; break;
+      case DeployLexer::DOC_COMMENT: Class = TokenClass::DocComment; break;
+      case DeployLexer::LINE_COMMENT: case DeployLexer::BLOCK_COMMENT:
+        Class = TokenClass::Comment; break;
+      case DeployLexer::LBRACE: case DeployLexer::RBRACE: case DeployLexer::LBRACK:
+      case DeployLexer::RBRACK: case DeployLexer::LPAREN: case DeployLexer::RPAREN:
+      case DeployLexer::COMMA: case DeployLexer::SEMI: case DeployLexer::COLON:
+      case DeployLexer::DOT:
+        Class = TokenClass::Punctuation; break;
+      case DeployLexer::UNEXPECTED_CHAR: case DeployLexer::UNTERMINATED_STRING:
+        Class = TokenClass::Invalid; break;
+      default: Class = TokenClass::Operator; break;
+      }
+      Out.push_back({Class, {File, offset(T->getStartIndex()), offset(T->getStopIndex() + 1)}});
+    }
+  } catch (...) {
+  }
+  return Out;
+}

@@ -1,0 +1,22 @@
+# lit configuration for deployc's FileCheck and -verify suites.
+import os
+import lit.formats
+
+config.name = "deployc"
+config.test_format = lit.formats.ShTest(execute_external=False)
+config.suffixes = [".deploy", ".test"]
+config.excludes = ["Inputs", "unit", "CMakeLists.txt"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.deployc_obj_root, "test")
+
+config.environment["PATH"] = os.pathsep.join(
+    [config.deployc_tools_dir, config.llvm_tools_dir, config.environment.get("PATH", "")])
+# Deterministic, colourless output regardless of the caller's environment.
+config.environment.pop("DEPLOYC_STDLIB", None)
+config.environment["TERM"] = "dumb"
+
+config.substitutions.append(("%deployc", os.path.join(config.deployc_tools_dir, "deployc")))
+config.substitutions.append(("%stdlib", os.path.join(config.deployc_src_root, "stdlib")))
+config.substitutions.append(("%examples", os.path.join(config.deployc_src_root, "examples")))
+config.substitutions.append(("%python", config.python_executable))
+config.substitutions.append(("%srcroot", config.deployc_src_root))
