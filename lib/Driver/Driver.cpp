@@ -3,6 +3,8 @@
 #include "deployc/Driver/Driver.h"
 #include "deployc/AST/ASTDumper.h"
 #include "deployc/Parse/Parser.h"
+#include "deployc/Sema/Sema.h"
+#include "EvalOutput.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
@@ -52,9 +54,37 @@ struct Compilation {
       if (Bad >= 0)
         Diags.report(DiagID::InvalidUTF8, {F, uint32_t(Bad), uint32_t(Bad + 1)},
                      {Path, std::to_string(Bad)});
-      Modules.push_back(parse::parseModule(SM, F, Ctx, Diags));
     }
     return Ok;
+  }
+
+  /// Runs the front end up to StopAfter (or --stop-after when earlier).
+  /// Returns false on a usage error in the options.
+  bool runFrontEnd(sema::Phase StopAfter, llvm::raw_ostream &Err) {
+    sema::FrontEndOptions FO;
+    FO.StdlibPath = Opts.StdlibPath;
+    FO.OnlyEnvironment = Opts.Environment;
+    FO.StopAfter = StopAfter;
+    if (!Opts.StopAfter.empty()) {
+      auto Ph = sema::lookupPhase(Opts.StopAfter);
+      if (!Ph) {
+        Err << "deployc: error: unknown phase `" << Opts.StopAfter
+            << "` for --stop-after; phases are parse, resolve, typecheck, eval, "
+               "schema, reference, security, compatibility\n";
+        return false;
+      }
+      FO.StopAfter = std::min(*Ph, StopAfter);
+    }
+    for (const std::string &S : Opts.Overrides) {
+      size_t Eq = S.find('=');
+      if (Eq == std::string::npos || Eq == 0) {
+        Diags.report(DiagID::MalformedSetOption, {}, {S});
+        continue;
+      }
+      FO.Overrides.emplace_back(S.substr(0, Eq), S.substr(Eq + 1));
+    }
+    Prog = sema::runFrontEnd(SM, Diags, InputFiles, FO);
+    return true;
   }
 
   bool useColor(llvm::raw_ostream &Err) const {
@@ -70,7 +100,8 @@ struct Compilation {
   /// (or was not requested).
   bool emitDiagnostics(llvm::raw_ostream &Out, llvm::raw_ostream &Err) {
     if (Opts.Verify)
-      return verifyDiagnostics(Err, SM, InputFiles, Diags.getDiagnostics());
+      return verifyDiagnostics(Err, SM, Prog ? Prog->UserFiles : InputFiles,
+                               Diags.getDiagnostics());
     switch (Opts.Format) {
     case DiagFormat::Text:
       renderDiagnosticsText(Err, SM, Diags.getDiagnostics(), useColor(Err));
@@ -89,9 +120,8 @@ struct Compilation {
   const DriverOptions &Opts;
   SourceManager SM;
   DiagnosticEngine Diags;
-  ast::ASTContext Ctx;
   std::vector<FileID> InputFiles;
-  std::vector<ast::Module *> Modules;
+  std::unique_ptr<sema::Program> Prog;
 };
 
 } // namespace
@@ -100,6 +130,8 @@ int driver::runCheck(const DriverOptions &Opts, llvm::raw_ostream &Out,
                      llvm::raw_ostream &Err) {
   Compilation C(Opts);
   bool Loaded = C.loadInputs();
+  if (!C.runFrontEnd(sema::Phase::All, Err))
+    return ExitUsage;
   bool Verified = C.emitDiagnostics(Out, Err);
   if (Opts.Verify)
     return Verified && Loaded ? ExitSuccess : ExitErrors;
@@ -110,14 +142,27 @@ int driver::runCheck(const DriverOptions &Opts, llvm::raw_ostream &Out,
 
 int driver::runEval(const DriverOptions &Opts, llvm::raw_ostream &Out,
                     llvm::raw_ostream &Err) {
-  return runCheck(Opts, Out, Err);
+  Compilation C(Opts);
+  bool Loaded = C.loadInputs();
+  if (!C.runFrontEnd(sema::Phase::All, Err))
+    return ExitUsage;
+  // Diagnostics go to stderr; JSON only when the configuration is sound.
+  renderDiagnosticsText(Err, C.SM, C.Diags.getDiagnostics(), C.useColor(Err));
+  renderDiagnosticSummary(Err, C.Diags.getNumErrors(), C.Diags.getNumWarnings());
+  if (!Loaded)
+    return ExitUsage;
+  if (C.Diags.hasErrors())
+    return ExitErrors;
+  Out << renderEvaluatedJSON(*C.Prog, Opts.Environment);
+  return ExitSuccess;
 }
 
 int driver::runDumpAST(const DriverOptions &Opts, llvm::raw_ostream &Out,
                        llvm::raw_ostream &Err) {
   Compilation C(Opts);
   bool Loaded = C.loadInputs();
-  for (ast::Module *M : C.Modules)
+  C.runFrontEnd(sema::Phase::Parse, Err);
+  for (ast::Module *M : C.Prog->Modules)
     ast::dumpModule(Out, C.SM, *M);
   C.emitDiagnostics(Out, Err);
   if (!Loaded)

@@ -1,0 +1,62 @@
+//===- Sema.h - The front end's passes, in order -------------------*- C++ -*-===//
+//
+// runFrontEnd runs the passes listed in lib/Sema/Pipeline.cpp over the input
+// files: load modules and imports, collect declarations, resolve names and check
+// types, evaluate each environment, then validate in four stages (schema,
+// reference, security, compatibility). Findings go to the DiagnosticEngine.
+//
+//===----------------------------------------------------------------------===//
+#ifndef DEPLOYC_SEMA_SEMA_H
+#define DEPLOYC_SEMA_SEMA_H
+
+#include "deployc/Sema/Program.h"
+#include <memory>
+
+namespace deployc::sema {
+
+/// The phases --stop-after can name, in pipeline order.
+enum class Phase : uint8_t {
+  Parse,
+  Resolve,
+  TypeCheck,
+  Eval,
+  Schema,
+  Reference,
+  Security,
+  Compatibility,
+  All = Compatibility
+};
+
+std::optional<Phase> lookupPhase(llvm::StringRef Name);
+llvm::StringRef getPhaseName(Phase P);
+
+struct FrontEndOptions {
+  std::string StdlibPath;
+  /// Evaluate only this environment (all when empty).
+  std::string OnlyEnvironment;
+  /// `--set NAME=VALUE` in order; later ones win.
+  std::vector<std::pair<std::string, std::string>> Overrides;
+  Phase StopAfter = Phase::All;
+};
+
+/// Runs the front end. Inputs are file paths ("-" is stdin, already read into
+/// the SourceManager as PreloadedFiles when given). Returns the program even
+/// when there were errors, for tools that work on broken input.
+std::unique_ptr<Program> runFrontEnd(SourceManager &SM, DiagnosticEngine &Diags,
+                                     llvm::ArrayRef<FileID> InputFiles,
+                                     const FrontEndOptions &Opts);
+
+/// Individual passes (run in this order by runFrontEnd).
+void loadImports(Program &P, const FrontEndOptions &Opts);
+void collectDeclarations(Program &P);
+void checkTypes(Program &P);
+void parseOverrides(Program &P, const FrontEndOptions &Opts);
+void evaluateEnvironments(Program &P, const FrontEndOptions &Opts);
+void runSchemaStage(Program &P);
+void runReferenceStage(Program &P);
+void runSecurityStage(Program &P);
+void runCompatibilityStage(Program &P);
+
+} // namespace deployc::sema
+
+#endif

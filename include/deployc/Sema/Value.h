@@ -1,0 +1,151 @@
+//===- Value.h - Evaluated values ---------------------------------*- C++ -*-===//
+//
+// The result of evaluating an expression in one environment. Quantities are
+// normalised (milliseconds, millicores, bytes); every value remembers where it
+// was written so validation can point at it. Secrets are never values: a Secret
+// holds references to secret components (and literal text around them), which
+// is all any later phase may see.
+//
+// Compound payloads are shared and copied on write, so overlaying an
+// environment onto a service copies only the parts it changes.
+//
+//===----------------------------------------------------------------------===//
+#ifndef DEPLOYC_SEMA_VALUE_H
+#define DEPLOYC_SEMA_VALUE_H
+
+#include "deployc/AST/AST.h"
+#include "llvm/ADT/ArrayRef.h"
+#include "llvm/ADT/StringRef.h"
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace deployc::sema {
+
+class Value {
+public:
+  enum class Kind : uint8_t {
+    Null,
+    Poison,   ///< Evaluation failed and was diagnosed; checks skip it.
+    Bool,
+    Int,
+    Float,
+    String,
+    Duration, ///< Milliseconds.
+    Cpu,      ///< Millicores.
+    Memory,   ///< Bytes.
+    Percent,  ///< 0..100 (Float).
+    Enum,     ///< Member name in Text.
+    Ref,      ///< A declaration.
+    Secret,   ///< Parts: literal text and secret component references.
+    List,
+    Range,    ///< Elements [low, high].
+    Object,   ///< Ordered fields; Tag for `canary { }`, `vault(...)`.
+  };
+
+  /// One piece of a secret-derived string.
+  struct SecretPart {
+    std::string Text;                       ///< Literal text when Secret is null.
+    const ast::BlockDecl *Secret = nullptr; ///< The secret declaration.
+    std::string Component;                  ///< Its component (`url`, `credential`).
+  };
+
+  Value() = default;
+  static Value null(SourceRange R = {}) { return Value(Kind::Null, R); }
+  static Value poison(SourceRange R = {}) { return Value(Kind::Poison, R); }
+  static Value boolean(bool B, SourceRange R);
+  static Value integer(int64_t I, SourceRange R);
+  static Value number(double F, SourceRange R);
+  static Value string(std::string S, SourceRange R);
+  static Value quantity(Kind K, int64_t Amount, SourceRange R);
+  static Value percent(double P, SourceRange R);
+  static Value enumMember(std::string Member, SourceRange R);
+  static Value ref(const ast::BlockDecl *D, SourceRange R);
+  static Value secret(std::vector<SecretPart> Parts, SourceRange R);
+  static Value list(std::vector<Value> Elements, SourceRange R);
+  static Value range(Value Low, Value High, SourceRange R);
+  static Value object(std::string Tag, SourceRange R);
+
+  Kind getKind() const { return K; }
+  bool is(Kind Q) const { return K == Q; }
+  bool isNull() const { return K == Kind::Null; }
+  bool isPoison() const { return K == Kind::Poison; }
+  /// Null or poison: nothing to check.
+  bool isAbsent() const { return K == Kind::Null || K == Kind::Poison; }
+  SourceRange getOrigin() const { return Origin; }
+  void setOrigin(SourceRange R) { Origin = R; }
+
+  bool getBool() const { return I != 0; }
+  int64_t getInt() const { return I; }
+  double getFloat() const { return F; }
+  /// Numeric value as a double (Int, Float, quantities, percent).
+  double asNumber() const;
+  const std::string &getString() const { return Text; }
+  const std::string &getEnum() const { return Text; }
+  const ast::BlockDecl *getDecl() const { return Decl; }
+  const std::string &getTag() const;
+
+  llvm::ArrayRef<SecretPart> getSecretParts() const;
+  llvm::ArrayRef<Value> getElements() const;
+  const Value &getLow() const { return getElements()[0]; }
+  const Value &getHigh() const { return getElements()[1]; }
+
+  // Objects.
+  using Field = std::pair<std::string, Value>;
+  llvm::ArrayRef<Field> getFields() const;
+  const Value *getField(llvm::StringRef Name) const;
+  /// The field or a null value.
+  const Value &get(llvm::StringRef Name) const;
+  /// Sets or replaces a field, keeping the first position.
+  void setField(llvm::StringRef Name, Value V);
+  void removeField(llvm::StringRef Name);
+  /// Appends to a list value.
+  void append(Value V);
+  /// Overlays Other onto this object: plain nested blocks merge field by field,
+  /// everything else (values, tagged objects, lists) replaces.
+  void mergeFrom(const Value &Other);
+
+  /// True if the value or anything in it is secret-derived.
+  bool containsSecret() const;
+
+  /// Canonical text of a scalar ("5m", "256Mi", "250m", "25%", "true").
+  std::string toDisplayString() const;
+
+private:
+  Value(Kind K, SourceRange R) : K(K), Origin(R) {}
+  struct Payload;
+  Payload &mutablePayload();
+
+  Kind K = Kind::Null;
+  int64_t I = 0;
+  double F = 0;
+  std::string Text;
+  const ast::BlockDecl *Decl = nullptr;
+  std::shared_ptr<Payload> P;
+  SourceRange Origin;
+};
+
+/// Quantity kinds a unit can denote.
+enum class QuantityKind : uint8_t { Duration, Cpu, Memory, Percent };
+
+/// Parses `Number Unit` as Kind. Returns the normalised amount (ms, millicores,
+/// bytes; percent as value*1000 to keep three decimals) or nullopt when the
+/// unit does not belong to Kind. Overflow gives nullopt and sets *Overflow.
+std::optional<int64_t> parseQuantity(llvm::StringRef Number, llvm::StringRef Unit,
+                                     QuantityKind Kind, bool *Overflow = nullptr);
+/// Which kinds a unit belongs to (`m`: duration and cpu).
+std::vector<QuantityKind> getUnitKinds(llvm::StringRef Unit);
+/// "ms, s, m, h, d" for messages.
+std::string getUnitList(QuantityKind Kind);
+std::vector<std::string> getUnits(QuantityKind Kind);
+llvm::StringRef getQuantityKindName(QuantityKind Kind);
+
+std::string formatDuration(int64_t Millis);
+std::string formatCpu(int64_t Millicores);
+std::string formatMemory(int64_t Bytes);
+std::string formatPercent(double Percent);
+
+} // namespace deployc::sema
+
+#endif

@@ -1,0 +1,897 @@
+//===- Validate.cpp - The four validation stages --------------------------===//
+//
+// Validation runs over the evaluated configuration of each environment in four
+// stages, in this order: schema (shape and ranges of values), reference (what
+// refers to what), security (credentials, readers, tier demands) and
+// compatibility (whether the parts work together in this environment). Each
+// stage lists its checks in order in its run function. Findings on base values
+// repeat per environment; the DiagnosticEngine keeps one of each.
+//
+//===----------------------------------------------------------------------===//
+
+#include "deployc/Sema/Sema.h"
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/Regex.h"
+#include <cmath>
+#include <functional>
+#include <set>
+
+using namespace deployc;
+using namespace deployc::sema;
+using namespace deployc::ast;
+
+namespace {
+
+bool isWorkload(DeclKind K) {
+  return K == DeclKind::Service || K == DeclKind::Worker || K == DeclKind::Job;
+}
+
+std::string describe(const BlockDecl *D) {
+  return getDeclKindDescription(D->Kind).str() + " `" + D->Name.Name + "`";
+}
+
+/// Where to point for a value: its origin, else the declaration's name.
+SourceRange at(const Value &V, const BlockDecl *D) {
+  return V.getOrigin().isValid() ? V.getOrigin() : D->Name.Range;
+}
+
+/// Calls Fn on every value below V with a dotted path.
+void walk(const Value &V, const std::string &Path,
+          const std::function<void(const Value &, const std::string &)> &Fn) {
+  Fn(V, Path);
+  if (V.is(Value::Kind::Object)) {
+    for (const auto &[Name, Child] : V.getFields())
+      walk(Child, Path.empty() ? Name : Path + "." + Name, Fn);
+  } else if (V.is(Value::Kind::List) || V.is(Value::Kind::Range)) {
+    for (const Value &E : V.getElements())
+      walk(E, Path, Fn);
+  }
+}
+
+llvm::StringRef lastSegment(llvm::StringRef Path) {
+  size_t Dot = Path.rfind('.');
+  return Dot == llvm::StringRef::npos ? Path : Path.drop_front(Dot + 1);
+}
+
+/// The replicas a workload starts with and the least it may run with.
+struct ReplicaBounds {
+  std::optional<int64_t> Initial;
+  std::optional<int64_t> Min;
+  std::optional<int64_t> Max;
+};
+
+ReplicaBounds replicaBounds(const Value &W) {
+  ReplicaBounds B;
+  const Value &R = W.get("replicas");
+  if (R.is(Value::Kind::Int))
+    B.Initial = R.getInt();
+  const Value &Range = W.get("scaling").get("replicas");
+  if (Range.is(Value::Kind::Range) && Range.getLow().is(Value::Kind::Int) &&
+      Range.getHigh().is(Value::Kind::Int)) {
+    B.Min = Range.getLow().getInt();
+    B.Max = Range.getHigh().getInt();
+  }
+  const Value &Pool = W.get("pool");
+  if (!B.Min && Pool.get("min").is(Value::Kind::Int))
+    B.Min = Pool.get("min").getInt();
+  if (!B.Min)
+    B.Min = B.Initial ? *B.Initial : 1;
+  if (!B.Initial)
+    B.Initial = B.Min;
+  return B;
+}
+
+class Validator {
+public:
+  explicit Validator(Program &P) : P(P), Diags(P.Diags) {}
+
+  //===--------------------------------------------------------------------===//
+  // Stage 1: schema
+  //===--------------------------------------------------------------------===//
+
+  void runSchema() {
+    for (const EnvironmentModel &M : P.Environments) {
+      Env = &M;
+      if (M.Decl)
+        checkRequired(M.Env, *getDeclSchema(DeclKind::Environment), describe(M.Decl),
+                      M.Decl, M.Decl->Name.Range);
+      for (const EvaluatedDecl &E : M.Decls) {
+        if (!isUserDecl(E.Decl))
+          continue;
+        checkRequired(E.Val, *getDeclSchema(E.Decl->Kind), describe(E.Decl), E.Decl,
+                      E.Decl->Name.Range);
+        checkImageOrBuild(E);
+        checkScalarRanges(E);
+        checkCanarySteps(E);
+        checkRequestsAgainstLimits(E.Val, E.Decl);
+        checkPortNumbers(E);
+        checkCronLabels(E);
+      }
+      if (M.Decl)
+        checkScalarRanges({M.Decl, M.Env});
+    }
+  }
+
+  bool isUserDecl(const BlockDecl *D) const {
+    const Module *M = P.getModule(D);
+    return M && !M->IsStdlib;
+  }
+
+  void checkRequired(const Value &Obj, const BlockSchema &S, const std::string &What,
+                     const BlockDecl *D, SourceRange Where) {
+    if (!Obj.is(Value::Kind::Object))
+      return;
+    for (const FieldDef &F : S.Fields) {
+      const Value *V = Obj.getField(F.Name);
+      if (!V) {
+        if (F.isRequired())
+          Diags.report(DiagID::MissingRequiredField, Where, {What, F.Name});
+        continue;
+      }
+      if (V->isPoison())
+        continue;
+      if (F.isLabelled() && V->is(Value::Kind::Object)) {
+        for (const auto &[Label, Child] : V->getFields())
+          descend(Child, F, What + ", " + F.Name + " `" + Label + "`", D);
+        continue;
+      }
+      if (F.isRepeated() && V->is(Value::Kind::List)) {
+        for (const Value &Child : V->getElements())
+          descend(Child, F, What, D);
+        continue;
+      }
+      descend(*V, F, What, D);
+    }
+  }
+
+  void descend(const Value &V, const FieldDef &F, const std::string &What,
+               const BlockDecl *D) {
+    if (!V.is(Value::Kind::Object))
+      return;
+    if (!V.getTag().empty()) {
+      const Type *T = F.valueType();
+      if (T->is(TypeKind::Variant))
+        if (const BlockSchema *S = getConstructorSchema(T->Variant, V.getTag()))
+          checkRequired(V, *S, "`" + V.getTag() + "` " + F.Name + " of " + What, D,
+                        at(V, D));
+      return;
+    }
+    if (F.Block)
+      checkRequired(V, *F.Block, "`" + F.Name + "` of " + What, D, at(V, D));
+  }
+
+  void checkImageOrBuild(const EvaluatedDecl &E) {
+    if (!isWorkload(E.Decl->Kind))
+      return;
+    const Value *Image = E.Val.getField("image");
+    const Value *Build = E.Val.getField("build");
+    if (Image && Build)
+      Diags.report(DiagID::ImageAndBuild, at(*Build, E.Decl),
+                   {describe(E.Decl), "sets both `image` and `build`; remove one"})
+          .note(DiagID::NotePreviousSet, Image->getOrigin());
+    else if (!Image && !Build)
+      Diags.report(DiagID::ImageAndBuild, E.Decl->Name.Range,
+                   {describe(E.Decl), "has neither `image` nor `build`; set one of them"});
+  }
+
+  void checkScalarRanges(const EvaluatedDecl &E) {
+    walk(E.Val, "", [&](const Value &V, const std::string &Path) {
+      llvm::StringRef Field = lastSegment(Path);
+      if (V.is(Value::Kind::Percent) && (V.getFloat() < 0 || V.getFloat() > 100))
+        Diags.report(DiagID::PercentOutOfRange, at(V, E.Decl),
+                     {Path, V.toDisplayString()});
+      if (V.is(Value::Kind::Int) && V.getInt() < 0 &&
+          (Field == "replicas" || Field == "failure_threshold" ||
+           Field == "success_threshold" || Field == "retries" || Field == "min" ||
+           Field == "max" || Field == "length" || Field == "preview_replicas" ||
+           Field == "prefetch" || Field == "failure_limit" || Field == "pods"))
+        Diags.report(DiagID::ValueOutOfRange, at(V, E.Decl),
+                     {Path, "at least 0", V.toDisplayString()});
+      if (V.is(Value::Kind::Int) && V.getInt() < 1 && Field == "per_replica")
+        Diags.report(DiagID::ValueOutOfRange, at(V, E.Decl),
+                     {Path, "at least 1", V.toDisplayString()});
+      if (V.is(Value::Kind::Duration) && V.getInt() <= 0 &&
+          (Field == "every" || Field == "period" || Field == "timeout" ||
+           Field == "refresh" || Field == "interval" || Field == "check_every" ||
+           Field == "scrape_interval"))
+        Diags.report(DiagID::DurationNotPositive, at(V, E.Decl), {Path});
+      if (V.is(Value::Kind::Duration) && V.getInt() < 0)
+        Diags.report(DiagID::ValueOutOfRange, at(V, E.Decl),
+                     {Path, "zero or longer", V.toDisplayString()});
+      if (V.is(Value::Kind::Range)) {
+        const Value &Lo = V.getLow(), &Hi = V.getHigh();
+        if (Lo.is(Value::Kind::Int) && Hi.is(Value::Kind::Int)) {
+          if (Lo.getInt() < 0)
+            Diags.report(DiagID::ValueOutOfRange, at(Lo, E.Decl),
+                         {Path, "at least 0", Lo.toDisplayString()});
+          if (Lo.getInt() > Hi.getInt())
+            Diags.report(DiagID::RangeMinAboveMax, at(V, E.Decl),
+                         {Lo.toDisplayString(), Hi.toDisplayString()});
+        }
+      }
+      if (Field == "schedule" && V.is(Value::Kind::String))
+        checkCron(V.getString(), at(V, E.Decl));
+    });
+    // Pools have two fields rather than a range.
+    const Value &Pool = E.Val.get("pool");
+    if (Pool.get("min").is(Value::Kind::Int) && Pool.get("max").is(Value::Kind::Int) &&
+        Pool.get("min").getInt() > Pool.get("max").getInt())
+      Diags.report(DiagID::RangeMinAboveMax, at(Pool.get("min"), E.Decl),
+                   {Pool.get("min").toDisplayString(), Pool.get("max").toDisplayString()});
+  }
+
+  void checkCanarySteps(const EvaluatedDecl &E) {
+    const Value &S = E.Val.get("strategy");
+    if (!S.is(Value::Kind::Object) || S.getTag() != "canary")
+      return;
+    const Value &Steps = S.get("steps");
+    if (!Steps.is(Value::Kind::List))
+      return;
+    if (Steps.getElements().empty()) {
+      Diags.report(DiagID::EmptyList, at(Steps, E.Decl), {"steps"});
+      return;
+    }
+    const Value *Prev = nullptr;
+    for (const Value &W : Steps.getElements()) {
+      if (!W.is(Value::Kind::Percent))
+        return;
+      if (Prev && W.getFloat() <= Prev->getFloat())
+        Diags.report(DiagID::CanaryWeightsNotIncreasing, at(W, E.Decl),
+                     {W.toDisplayString(), Prev->toDisplayString()});
+      Prev = &W;
+    }
+    if (Prev && Prev->getFloat() != 100)
+      Diags.report(DiagID::CanaryLastWeightNot100, at(*Prev, E.Decl),
+                   {Prev->toDisplayString()});
+  }
+
+  void checkRequestsAgainstLimits(const Value &V, const BlockDecl *D) {
+    auto checkOne = [&](const Value &R) {
+      const Value &Cpu = R.get("cpu"), &CpuReq = R.get("cpu_request");
+      if (Cpu.is(Value::Kind::Cpu) && CpuReq.is(Value::Kind::Cpu) &&
+          CpuReq.getInt() > Cpu.getInt())
+        Diags.report(DiagID::CpuRequestAboveLimit, at(CpuReq, D),
+                     {CpuReq.toDisplayString(), Cpu.toDisplayString()})
+            .note(DiagID::NotePreviousSet, Cpu.getOrigin());
+      const Value &Mem = R.get("memory"), &MemReq = R.get("memory_request");
+      if (Mem.is(Value::Kind::Memory) && MemReq.is(Value::Kind::Memory) &&
+          MemReq.getInt() != Mem.getInt())
+        Diags.report(DiagID::MemoryRequestNotLimit, at(MemReq, D),
+                     {MemReq.toDisplayString(), Mem.toDisplayString()});
+    };
+    if (D->Kind == DeclKind::ResourceTier) {
+      checkOne(V);
+      return;
+    }
+    const Value &R = V.get("resources");
+    if (R.is(Value::Kind::Object))
+      checkOne(R);
+    for (const char *Group : {"init", "sidecar"})
+      for (const auto &[Name, C] : V.get(Group).getFields())
+        if (C.get("resources").is(Value::Kind::Object))
+          checkOne(C.get("resources"));
+  }
+
+  void checkPortNumbers(const EvaluatedDecl &E) {
+    std::map<int64_t, std::string> Seen;
+    for (const auto &[Name, Port] : E.Val.get("port").getFields()) {
+      const Value &N = Port.get("port");
+      if (!N.is(Value::Kind::Int))
+        continue;
+      if (N.getInt() < 1 || N.getInt() > 65535)
+        continue;
+      auto [It, Inserted] = Seen.emplace(N.getInt(), Name);
+      if (!Inserted)
+        Diags.report(DiagID::DuplicatePortNumber, at(N, E.Decl),
+                     {N.toDisplayString(), It->second, Name});
+    }
+    walk(E.Val, "", [&](const Value &V, const std::string &Path) {
+      llvm::StringRef Field = lastSegment(Path);
+      if (Field != "port" && Field != "forward_ports" && Field != "expose")
+        return;
+      if (V.is(Value::Kind::Int) && (V.getInt() < 1 || V.getInt() > 65535))
+        Diags.report(DiagID::PortOutOfRange, at(V, E.Decl), {V.toDisplayString()});
+    });
+  }
+
+  void checkCronLabels(const EvaluatedDecl &E) {
+    if (E.Decl->Kind != DeclKind::Service && E.Decl->Kind != DeclKind::Worker)
+      return;
+    // `schedule "0 8 * * 1-5" { min = 10 }`: the cron is the label.
+    std::function<void(const Block &)> Scan = [&](const Block &B) {
+      for (const Entry *En : B.Entries) {
+        auto *BE = llvm::dyn_cast<BlockEntry>(En);
+        if (!BE)
+          continue;
+        if (BE->Key.Name == "scaling")
+          for (const Entry *S : BE->Body->Entries)
+            if (S->Key.Name == "schedule" && S->Label)
+              checkCron(S->Label->Name, S->Label->Range);
+        if (BE->Key.Name == "on")
+          Scan(*BE->Body);
+      }
+    };
+    Scan(*E.Decl->Body);
+  }
+
+  /// Validates a five-field cron expression (or an @-macro).
+  void checkCron(const std::string &Text, SourceRange Where) {
+    std::string Problem = cronProblem(Text);
+    if (!Problem.empty())
+      Diags.report(DiagID::InvalidCron, Where, {Text, Problem});
+  }
+
+  static std::string cronProblem(llvm::StringRef Text) {
+    static const char *Macros[] = {"@yearly", "@annually", "@monthly", "@weekly",
+                                   "@daily", "@midnight", "@hourly"};
+    if (Text.startswith("@")) {
+      for (const char *M : Macros)
+        if (Text == M)
+          return "";
+      return "unknown macro; use @hourly, @daily, @weekly, @monthly or @yearly";
+    }
+    llvm::SmallVector<llvm::StringRef, 8> Fields;
+    Text.split(Fields, ' ', -1, /*KeepEmpty=*/false);
+    if (Fields.size() != 5)
+      return "expected 5 fields (minute hour day-of-month month day-of-week), found " +
+             std::to_string(Fields.size());
+    static const struct {
+      const char *Name;
+      int Min, Max;
+    } Specs[] = {{"minute", 0, 59}, {"hour", 0, 23}, {"day of month", 1, 31},
+                 {"month", 1, 12}, {"day of week", 0, 7}};
+    static const char *Months[] = {"JAN", "FEB", "MAR", "APR", "MAY", "JUN",
+                                   "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"};
+    static const char *Days[] = {"SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"};
+    for (unsigned I = 0; I < 5; ++I) {
+      auto value = [&](llvm::StringRef Tok, int &Out) {
+        if (!Tok.getAsInteger(10, Out))
+          return Out >= Specs[I].Min && Out <= Specs[I].Max;
+        std::string Up = Tok.upper();
+        if (I == 3)
+          for (int M = 0; M < 12; ++M)
+            if (Up == Months[M]) {
+              Out = M + 1;
+              return true;
+            }
+        if (I == 4)
+          for (int D = 0; D < 7; ++D)
+            if (Up == Days[D]) {
+              Out = D;
+              return true;
+            }
+        return false;
+      };
+      llvm::SmallVector<llvm::StringRef, 4> Items;
+      Fields[I].split(Items, ',');
+      for (llvm::StringRef Item : Items) {
+        llvm::StringRef Base = Item, Step;
+        std::tie(Base, Step) = Item.split('/');
+        if (Item.contains('/')) {
+          int S;
+          if (Step.getAsInteger(10, S) || S <= 0)
+            return "bad step `" + Step.str() + "` in the " + Specs[I].Name + " field";
+        }
+        if (Base == "*")
+          continue;
+        llvm::StringRef Lo, Hi;
+        std::tie(Lo, Hi) = Base.split('-');
+        int A, B;
+        if (!value(Lo, A))
+          return "`" + Lo.str() + "` is not a valid " + Specs[I].Name + " (" +
+                 std::to_string(Specs[I].Min) + "-" + std::to_string(Specs[I].Max) + ")";
+        if (Base.contains('-')) {
+          if (!value(Hi, B))
+            return "`" + Hi.str() + "` is not a valid " + Specs[I].Name + " (" +
+                   std::to_string(Specs[I].Min) + "-" + std::to_string(Specs[I].Max) + ")";
+          if (A > B)
+            return "range `" + Base.str() + "` in the " + Specs[I].Name +
+                   " field runs backwards";
+        }
+      }
+    }
+    return "";
+  }
+
+  //===--------------------------------------------------------------------===//
+  // Stage 2: references
+  //===--------------------------------------------------------------------===//
+
+  void runReference() {
+    checkUnusedSecrets();
+    checkUnusedParams();
+    for (const EnvironmentModel &M : P.Environments) {
+      Env = &M;
+      checkFeatureToggles(M);
+      for (const EvaluatedDecl &E : M.Decls) {
+        if (!isUserDecl(E.Decl))
+          continue;
+        checkProbePorts(E);
+        checkStageNames(E, M);
+      }
+    }
+  }
+
+  void checkUnusedSecrets() {
+    for (const BlockDecl *D : P.getDecls(DeclKind::Secret))
+      if (isUserDecl(D) && !P.UseCounts.lookup(D))
+        Diags.report(DiagID::UnusedSecret, D->Name.Range, {D->Name.Name});
+  }
+
+  void checkUnusedParams() {
+    for (const ParamDecl *D : P.Params) {
+      const Module *M = P.getModule(D);
+      if (M && !M->IsStdlib && !P.UseCounts.lookup(D))
+        Diags.report(DiagID::UnusedParam, D->Name.Range, {D->Name.Name});
+    }
+  }
+
+  void checkFeatureToggles(const EnvironmentModel &M) {
+    if (!M.Decl)
+      return;
+    std::map<std::string, const BlockDecl *> Declared;
+    for (const BlockDecl *F : P.getDecls(DeclKind::Feature))
+      Declared[F->Name.Name] = F;
+    if (Declared.empty() && !M.tierHas("feature_gating"))
+      return;
+    std::vector<std::string> Names;
+    for (auto &[N, D] : Declared)
+      Names.push_back(N);
+    for (const auto &[Name, V] : M.Env.get("features").getFields()) {
+      if (Declared.count(Name))
+        continue;
+      std::string Hint = didYouMean(Name, Names);
+      if (Hint.empty())
+        Hint = "; declare it with `feature " + Name + " { stage = experimental }`";
+      SourceRange R = V.getOrigin();
+      if (const Entry *E = findEntry(*M.Decl->Body, "features", Name))
+        R = E->Key.Range;
+      Diags.report(DiagID::UnknownFeature, R, {Name, Hint});
+    }
+  }
+
+  static const Entry *findEntry(const Block &B, llvm::StringRef Block, llvm::StringRef Key) {
+    for (const Entry *E : B.Entries)
+      if (auto *BE = llvm::dyn_cast<BlockEntry>(E))
+        if (BE->Key.Name == Block)
+          for (const Entry *Inner : BE->Body->Entries)
+            if (Inner->Key.Name == Key)
+              return Inner;
+    return nullptr;
+  }
+
+  void checkProbePorts(const EvaluatedDecl &E) {
+    if (!isWorkload(E.Decl->Kind))
+      return;
+    std::set<int64_t> Declared;
+    std::string Listing;
+    for (const auto &[Name, Port] : E.Val.get("port").getFields())
+      if (Port.get("port").is(Value::Kind::Int)) {
+        Declared.insert(Port.get("port").getInt());
+        Listing += (Listing.empty() ? "; declared: " : ", ") + Name + " (" +
+                   Port.get("port").toDisplayString() + ")";
+      }
+    for (const char *Probe : {"liveness", "readiness", "startup"}) {
+      const Value &V = E.Val.get("health").get(Probe);
+      const Value &N = V.get("port");
+      if (N.is(Value::Kind::Int) && !V.getField("port_name") && !Declared.count(N.getInt()))
+        Diags.report(DiagID::UndeclaredPortNumber, at(N, E.Decl),
+                     {describe(E.Decl), N.toDisplayString(), Listing});
+    }
+  }
+
+  void checkStageNames(const EvaluatedDecl &E, const EnvironmentModel &M) {
+    const BlockDecl *Build = nullptr;
+    Value BuildVal;
+    auto stageNames = [&](const Value &B) {
+      std::vector<std::string> Names;
+      for (const auto &[Name, S] : B.get("stage").getFields())
+        Names.push_back(Name);
+      return Names;
+    };
+    auto checkName = [&](const Value &Target, const std::vector<std::string> &Names,
+                         SourceRange R) {
+      if (!Target.is(Value::Kind::String) || llvm::is_contained(Names, Target.getString()))
+        return;
+      Diags.report(DiagID::UnknownStage, R,
+                   {Build->Name.Name, Target.getString(),
+                    didYouMean(Target.getString(), Names)});
+    };
+    if (E.Decl->Kind == DeclKind::Build) {
+      Build = E.Decl;
+      std::vector<std::string> Names = stageNames(E.Val);
+      checkName(E.Val.get("target"), Names, at(E.Val.get("target"), E.Decl));
+      for (const Entry *En : E.Decl->Body->Entries) {
+        auto *BE = llvm::dyn_cast<BlockEntry>(En);
+        if (!BE || BE->Key.Name != "stage")
+          continue;
+        for (const Entry *In : BE->Body->Entries)
+          if (In->Key.Name == "copy_from" && In->Label)
+            checkName(Value::string(In->Label->Name, In->Label->Range), Names,
+                      In->Label->Range);
+      }
+      return;
+    }
+    if (E.Decl->Kind == DeclKind::DevContainer) {
+      const Value &B = E.Val.get("build");
+      if (!B.is(Value::Kind::Ref))
+        return;
+      Build = B.getDecl();
+      if (const Value *BV = M.find(Build))
+        checkName(E.Val.get("target"), stageNames(*BV), at(E.Val.get("target"), E.Decl));
+    }
+  }
+
+  //===--------------------------------------------------------------------===//
+  // Stage 3: security
+  //===--------------------------------------------------------------------===//
+
+  void runSecurity() {
+    for (const EnvironmentModel &M : P.Environments) {
+      Env = &M;
+      for (const auto &[Name, V] : M.Params)
+        scanForCredentials(V, Name, nullptr);
+      if (M.Decl)
+        scanForCredentials(M.Env, "", M.Decl);
+      for (const EvaluatedDecl &E : M.Decls)
+        if (isUserDecl(E.Decl))
+          scanForCredentials(E.Val, "", E.Decl);
+      for (const EvaluatedDecl &E : M.Decls)
+        if (isUserDecl(E.Decl) && isWorkload(E.Decl->Kind))
+          checkSecretReaders(E, M);
+      if (M.tierHas("change_control"))
+        checkChangeControl(M);
+    }
+  }
+
+  struct CredentialPattern {
+    const char *Regex;
+    const char *What;
+  };
+
+  static llvm::ArrayRef<CredentialPattern> credentialPatterns() {
+    static const CredentialPattern Patterns[] = {
+        {"-----BEGIN [A-Z ]*PRIVATE KEY-----", "a private key (PEM block)"},
+        {"-----BEGIN [A-Z ]+-----", "a PEM block"},
+        {"(^|[^A-Z0-9])(AKIA|ASIA)[0-9A-Z]{16}([^A-Z0-9]|$)", "an AWS access key id"},
+        {"gh[pousr]_[A-Za-z0-9]{36}", "a GitHub token"},
+        {"github_pat_[A-Za-z0-9_]{22,}", "a GitHub token"},
+        {"glpat-[A-Za-z0-9_-]{20}", "a GitLab token"},
+        {"xox[abprs]-[A-Za-z0-9-]{10,}", "a Slack token"},
+        {"(sk|rk)_live_[A-Za-z0-9]{16,}", "a Stripe secret key"},
+        {"AIza[0-9A-Za-z_-]{35}", "a Google API key"},
+        {"npm_[A-Za-z0-9]{36}", "an npm token"},
+        {"eyJ[A-Za-z0-9_-]{8,}\\.eyJ[A-Za-z0-9_-]{8,}\\.[A-Za-z0-9_-]+", "a JSON web token"},
+        {"[a-z][a-z0-9+.-]*://[^/:@ ]+:[^/@ ]{3,}@", "a URL with an embedded password"},
+    };
+    return Patterns;
+  }
+
+  static double entropy(llvm::StringRef S) {
+    std::map<char, int> Counts;
+    for (char C : S)
+      ++Counts[C];
+    double H = 0;
+    for (auto &[C, N] : Counts) {
+      double Pr = double(N) / S.size();
+      H -= Pr * std::log2(Pr);
+    }
+    return H;
+  }
+
+  static bool nameLooksSecret(llvm::StringRef Name) {
+    std::string L = Name.lower();
+    for (const char *Word : {"password", "passwd", "pwd", "secret", "token", "apikey",
+                             "api_key", "private_key", "credential", "access_key",
+                             "auth"})
+      if (llvm::StringRef(L).contains(Word))
+        return true;
+    return llvm::StringRef(L).endswith("key") || llvm::StringRef(L).endswith("_pass");
+  }
+
+  void scanForCredentials(const Value &Root, const std::string &Prefix,
+                          const BlockDecl *D) {
+    walk(Root, Prefix, [&](const Value &V, const std::string &Path) {
+      if (!V.is(Value::Kind::String) || !V.getOrigin().isValid())
+        return;
+      // Only text the user wrote: a string that came from a literal in a user file.
+      const Module *M = nullptr;
+      for (const Module *Mod : P.Modules)
+        if (Mod->File == V.getOrigin().File)
+          M = Mod;
+      if (!M || M->IsStdlib)
+        return;
+      llvm::StringRef S = V.getString();
+      for (const CredentialPattern &Pat : credentialPatterns()) {
+        llvm::Regex R(Pat.Regex);
+        if (R.match(S)) {
+          Diags.report(DiagID::EmbeddedCredential, V.getOrigin(), {Pat.What});
+          return;
+        }
+      }
+      llvm::StringRef Field = lastSegment(Path);
+      if (nameLooksSecret(Field) && S.size() >= 8 && !S.contains(' ') &&
+          entropy(S) >= 3.0)
+        Diags.report(DiagID::EmbeddedCredential, V.getOrigin(),
+                     {"a credential in `" + Field.str() + "`"});
+    });
+  }
+
+  /// The secrets a workload's value reads, each with where it is read.
+  static void collectSecretReads(const Value &V,
+                                 std::vector<std::pair<const BlockDecl *, SourceRange>> &Out) {
+    walk(V, "", [&](const Value &X, const std::string &) {
+      if (!X.is(Value::Kind::Secret))
+        return;
+      for (const Value::SecretPart &Part : X.getSecretParts())
+        if (Part.Secret)
+          Out.push_back({Part.Secret, X.getOrigin()});
+    });
+  }
+
+  void checkSecretReaders(const EvaluatedDecl &W, const EnvironmentModel &M) {
+    std::vector<std::pair<const BlockDecl *, SourceRange>> Reads;
+    collectSecretReads(W.Val, Reads);
+    std::set<const BlockDecl *> Reported;
+    for (auto &[Secret, Where] : Reads) {
+      const Value *SV = M.find(Secret);
+      if (!SV || Reported.count(Secret))
+        continue;
+      const Value &Readers = SV->get("readers");
+      bool Allowed = false;
+      for (const Value &R : Readers.getElements())
+        if (R.is(Value::Kind::Ref) && R.getDecl() == W.Decl)
+          Allowed = true;
+      if (Readers.isPoison())
+        Allowed = true;
+      if (!Allowed) {
+        Reported.insert(Secret);
+        auto D = Diags.report(DiagID::SecretReadByNonReader, Where,
+                              {describe(W.Decl), Secret->Name.Name, W.Decl->Name.Name});
+        if (Readers.getOrigin().isValid())
+          D.note(DiagID::NoteReadersHere, Readers.getOrigin(), {Secret->Name.Name});
+        else
+          D.note(DiagID::NoteDeclaredHere, Secret->Name.Range, {Secret->Name.Name});
+      }
+      // Synthetic-data tiers may not read secrets of controlled-data tiers.
+      const Value &Holds = SV->get("tier");
+      if (M.tierHas("synthetic_data_only") && Holds.is(Value::Kind::Ref) &&
+          Holds.getDecl() != M.TierDecl) {
+        const Value *HeldTier = M.find(Holds.getDecl());
+        bool Controlled = false;
+        if (HeldTier)
+          for (const Value &R : HeldTier->get("restrictions").getElements())
+            if (R.is(Value::Kind::Enum) && R.getEnum() == "controlled_data")
+              Controlled = true;
+        if (Controlled && Reported.insert(Secret).second)
+          Diags.report(DiagID::SyntheticTierReadsControlledSecret, Where,
+                       {describe(W.Decl), Secret->Name.Name, Holds.getDecl()->Name.Name,
+                        M.Name})
+              .note(DiagID::NoteTierDeclaredHere, M.TierDecl->Name.Range,
+                    {M.TierDecl->Name.Name});
+      }
+    }
+  }
+
+  void checkChangeControl(const EnvironmentModel &M) {
+    const std::string &Tier = M.TierDecl->Name.Name;
+    for (const EvaluatedDecl &E : M.Decls) {
+      if (!isUserDecl(E.Decl))
+        continue;
+      if (E.Decl->Kind == DeclKind::Secret && P.UseCounts.lookup(E.Decl) &&
+          !E.Val.getField("rotation"))
+        Diags.report(DiagID::RotationRequired, E.Decl->Name.Range, {E.Decl->Name.Name, Tier})
+            .note(DiagID::NoteTierDeclaredHere, M.TierDecl->Name.Range, {Tier});
+      if (E.Decl->Kind == DeclKind::Service) {
+        for (const char *Probe : {"liveness", "readiness"})
+          if (E.Val.get("health").get(Probe).isNull())
+            Diags.report(DiagID::HealthChecksRequired, E.Decl->Name.Range,
+                         {describe(E.Decl), Probe, Tier})
+                .note(DiagID::NoteTierDeclaredHere, M.TierDecl->Name.Range, {Tier});
+      }
+      if (E.Decl->Kind == DeclKind::Service || E.Decl->Kind == DeclKind::Worker) {
+        const Value &S = E.Val.get("strategy");
+        const Value &Mode = S.get("rollback");
+        if (S.isPoison() || Mode.isPoison())
+          continue;
+        if (!Mode.is(Value::Kind::Enum) || Mode.getEnum() != "automatic")
+          Diags.report(DiagID::AutomaticRollbackRequired,
+                       Mode.getOrigin().isValid() ? Mode.getOrigin() : E.Decl->Name.Range,
+                       {describe(E.Decl), Tier})
+              .note(DiagID::NoteTierDeclaredHere, M.TierDecl->Name.Range, {Tier});
+      }
+    }
+  }
+
+  //===--------------------------------------------------------------------===//
+  // Stage 4: compatibility
+  //===--------------------------------------------------------------------===//
+
+  void runCompatibility() {
+    for (const EnvironmentModel &M : P.Environments) {
+      Env = &M;
+      checkExperimentalFeatures(M);
+      checkTierAllocation(M);
+      for (const EvaluatedDecl &E : M.Decls) {
+        if (!isUserDecl(E.Decl))
+          continue;
+        if (E.Decl->Kind == DeclKind::Secret)
+          checkSecretTiming(E);
+        if (E.Decl->Kind != DeclKind::Service && E.Decl->Kind != DeclKind::Worker)
+          continue;
+        checkCanaryEnvironment(E, M);
+        checkAutoscaler(E);
+        checkDisruptionBudget(E);
+        checkReplicasInRange(E);
+        checkRollingUnavailability(E);
+      }
+    }
+  }
+
+  void checkCanaryEnvironment(const EvaluatedDecl &E, const EnvironmentModel &M) {
+    const Value &S = E.Val.get("strategy");
+    if (!S.is(Value::Kind::Object) || S.getTag() != "canary" || !M.Decl)
+      return;
+    const Value &Analysis = S.get("analysis");
+    bool HasConditions = false;
+    for (const auto &[Name, V] : Analysis.getFields())
+      if (V.is(Value::Kind::Object) && V.getField("op"))
+        HasConditions = true;
+    if (HasConditions && !M.Env.get("monitoring").get("prometheus").getBool())
+      Diags.report(DiagID::CanaryNeedsMetrics, at(Analysis, E.Decl),
+                   {describe(E.Decl), M.Name})
+          .note(DiagID::NoteInEnvironment, M.Decl->Name.Range, {M.Name});
+    const Value &Routing = M.Env.get("network").get("routing");
+    if (!Routing.is(Value::Kind::Enum) || Routing.getEnum() == "none")
+      Diags.report(DiagID::CanaryWithoutTrafficRouting, at(S, E.Decl),
+                   {M.Name, describe(E.Decl)})
+          .note(DiagID::NoteInEnvironment, M.Decl->Name.Range, {M.Name});
+  }
+
+  void checkAutoscaler(const EvaluatedDecl &E) {
+    const Value &Scaling = E.Val.get("scaling");
+    const Value &Kind = Scaling.get("autoscaler");
+    if (!Kind.is(Value::Kind::Enum) || Kind.getEnum() != "hpa")
+      return;
+    std::vector<std::string> Triggers;
+    for (const char *T : {"queue", "schedule", "event"})
+      if (Scaling.getField(T))
+        Triggers.push_back(T);
+    if (Triggers.empty())
+      return;
+    std::string List;
+    for (size_t I = 0; I < Triggers.size(); ++I)
+      List += (I ? (I + 1 == Triggers.size() ? " and " : ", ") : "") + Triggers[I];
+    Diags.report(DiagID::AutoscalerCannotHandleTriggers, at(Kind, E.Decl),
+                 {List, describe(E.Decl)});
+  }
+
+  void checkDisruptionBudget(const EvaluatedDecl &E) {
+    const Value &Budget = E.Val.get("disruption");
+    const Value &MinAvail = Budget.get("min_available");
+    const Value &MaxUnavail = Budget.get("max_unavailable");
+    ReplicaBounds B = replicaBounds(E.Val);
+    if (MinAvail.is(Value::Kind::Int) && *B.Min > 0 && MinAvail.getInt() >= *B.Min)
+      Diags.report(DiagID::DisruptionBudgetUnsatisfiable, at(MinAvail, E.Decl),
+                   {describe(E.Decl), MinAvail.toDisplayString(), std::to_string(*B.Min)});
+    if (MinAvail.is(Value::Kind::Percent) && MinAvail.getFloat() >= 100)
+      Diags.report(DiagID::DisruptionBudgetUnsatisfiable, at(MinAvail, E.Decl),
+                   {describe(E.Decl), "all", std::to_string(*B.Min)});
+    if ((MaxUnavail.is(Value::Kind::Int) && MaxUnavail.getInt() == 0) ||
+        (MaxUnavail.is(Value::Kind::Percent) && MaxUnavail.getFloat() == 0))
+      Diags.report(DiagID::DisruptionBudgetUnsatisfiable, at(MaxUnavail, E.Decl),
+                   {describe(E.Decl), "all", std::to_string(*B.Min)});
+  }
+
+  void checkReplicasInRange(const EvaluatedDecl &E) {
+    const Value &R = E.Val.get("replicas");
+    const Value &Range = E.Val.get("scaling").get("replicas");
+    if (!R.is(Value::Kind::Int) || !Range.is(Value::Kind::Range) ||
+        !Range.getLow().is(Value::Kind::Int) || !Range.getHigh().is(Value::Kind::Int))
+      return;
+    // Invalid counts and backwards ranges were reported by the schema stage.
+    if (R.getInt() < 0 || Range.getLow().getInt() > Range.getHigh().getInt())
+      return;
+    if (R.getInt() < Range.getLow().getInt() || R.getInt() > Range.getHigh().getInt())
+      Diags.report(DiagID::ReplicasOutsideScalingRange, at(R, E.Decl),
+                   {describe(E.Decl), R.toDisplayString(), Range.toDisplayString()})
+          .note(DiagID::NotePreviousSet, Range.getOrigin());
+  }
+
+  void checkRollingUnavailability(const EvaluatedDecl &E) {
+    const Value &S = E.Val.get("strategy");
+    if (!S.is(Value::Kind::Object) || S.getTag() != "rolling")
+      return;
+    const Value &MaxU = S.get("max_unavailable");
+    ReplicaBounds B = replicaBounds(E.Val);
+    bool All = (MaxU.is(Value::Kind::Int) && *B.Min > 0 && MaxU.getInt() >= *B.Min) ||
+               (MaxU.is(Value::Kind::Percent) && MaxU.getFloat() >= 100);
+    if (All)
+      Diags.report(DiagID::MaxUnavailableTooHigh, at(MaxU, E.Decl),
+                   {describe(E.Decl), MaxU.toDisplayString(), std::to_string(*B.Min)});
+  }
+
+  void checkSecretTiming(const EvaluatedDecl &E) {
+    const Value &Rotation = E.Val.get("rotation");
+    const Value &Every = Rotation.get("every");
+    const Value &Dual = Rotation.get("dual_write");
+    if (Every.is(Value::Kind::Duration) && Dual.is(Value::Kind::Duration) &&
+        Dual.getInt() >= Every.getInt())
+      Diags.report(DiagID::DualWriteNotShorterThanRotation, at(Dual, E.Decl),
+                   {E.Decl->Name.Name, Every.toDisplayString(), Dual.toDisplayString()});
+    const Value &Refresh = E.Val.get("refresh");
+    const Value &Window = Dual.is(Value::Kind::Duration) ? Dual : Every;
+    if (Refresh.is(Value::Kind::Duration) && Window.is(Value::Kind::Duration) &&
+        Refresh.getInt() > Window.getInt())
+      Diags.report(DiagID::RefreshExceedsDualWrite, at(Refresh, E.Decl),
+                   {E.Decl->Name.Name, Refresh.toDisplayString(), Window.toDisplayString()});
+  }
+
+  void checkExperimentalFeatures(const EnvironmentModel &M) {
+    if (!M.Decl || M.tierHas("experimental_features"))
+      return;
+    for (const auto &[Name, On] : M.Env.get("features").getFields()) {
+      if (!On.is(Value::Kind::Bool) || !On.getBool())
+        continue;
+      for (const BlockDecl *F : P.getDecls(DeclKind::Feature)) {
+        if (F->Name.Name != Name)
+          continue;
+        const Value *FV = M.find(F);
+        if (FV && FV->get("stage").is(Value::Kind::Enum) &&
+            FV->get("stage").getEnum() == "experimental")
+          Diags.report(DiagID::ExperimentalFeatureNotAllowed, at(On, M.Decl),
+                       {Name, M.TierDecl ? M.TierDecl->Name.Name : "?", M.Name})
+              .note(DiagID::NoteDeclaredHere, F->Name.Range, {Name});
+      }
+    }
+  }
+
+  void checkTierAllocation(const EnvironmentModel &M) {
+    if (!M.Decl || !M.TierDecl)
+      return;
+    const Value &Alloc = M.Tier.get("resources");
+    if (!Alloc.is(Value::Kind::Object))
+      return;
+    int64_t Cpu = 0, Mem = 0, Pods = 0;
+    for (const EvaluatedDecl &E : M.Decls) {
+      if (!isUserDecl(E.Decl) || !isWorkload(E.Decl->Kind) || E.Decl->Kind == DeclKind::Job)
+        continue;
+      int64_t N = *replicaBounds(E.Val).Min;
+      Pods += N;
+      Value R = E.Val.get("resources");
+      if (R.is(Value::Kind::Ref))
+        if (const Value *RT = M.find(R.getDecl()))
+          R = *RT;
+      if (R.get("cpu").is(Value::Kind::Cpu))
+        Cpu += N * R.get("cpu").getInt();
+      if (R.get("memory").is(Value::Kind::Memory))
+        Mem += N * R.get("memory").getInt();
+    }
+    auto over = [&](const char *Field, int64_t Used, const std::string &Shown) {
+      const Value &Limit = Alloc.get(Field);
+      if (!Limit.is(Value::Kind::Cpu) && !Limit.is(Value::Kind::Memory) &&
+          !Limit.is(Value::Kind::Int))
+        return;
+      if (Used > Limit.getInt())
+        Diags.report(DiagID::TierResourcesExceeded, M.Decl->Name.Range,
+                     {M.Name, Shown, Field, M.TierDecl->Name.Name, Limit.toDisplayString()})
+            .note(DiagID::NoteTierDeclaredHere, Limit.getOrigin(), {M.TierDecl->Name.Name});
+    };
+    over("cpu", Cpu, formatCpu(Cpu));
+    over("memory", Mem, formatMemory(Mem));
+    over("pods", Pods, std::to_string(Pods));
+  }
+
+private:
+  Program &P;
+  DiagnosticEngine &Diags;
+  const EnvironmentModel *Env = nullptr;
+};
+
+} // namespace
+
+void sema::runSchemaStage(Program &P) { Validator(P).runSchema(); }
+void sema::runReferenceStage(Program &P) { Validator(P).runReference(); }
+void sema::runSecurityStage(Program &P) { Validator(P).runSecurity(); }
+void sema::runCompatibilityStage(Program &P) { Validator(P).runCompatibility(); }
