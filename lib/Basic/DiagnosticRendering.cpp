@@ -360,7 +360,7 @@ bool deployc::verifyDiagnostics(llvm::raw_ostream &OS, const SourceManager &SM,
     bool SawAny = false, SawNone = false;
     for (unsigned L = 1, E = SM.getNumLines(F); L <= E; ++L) {
       llvm::StringRef Line = SM.getLineText(F, L);
-      size_t Comment = Line.find("//");
+      size_t Comment = std::min(Line.find("//"), Line.find("/*"));
       if (Comment == llvm::StringRef::npos)
         continue;
       llvm::StringRef Rest = Line.substr(Comment);

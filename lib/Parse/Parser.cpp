@@ -208,6 +208,9 @@ private:
   std::unique_ptr<SyntaxErrorListener> Listener;
   unsigned NumSyntaxErrors = 0;
   bool ReportErrors = true;
+
+public:
+  bool IsInterpolation = false;
 };
 
 void SyntaxErrorListener::syntaxError(antlr4::Recognizer *R, Token *Offending,
@@ -253,22 +256,31 @@ void ParseSession::reportSyntaxError(antlr4::Parser *P, Token *Offending,
   }
   auto *Ctx = P ? dynamic_cast<antlr4::ParserRuleContext *>(P->getContext()) : nullptr;
 
-  // `replicas` alone: the entry has its key and nothing else.
-  if (auto *EC = dynamic_cast<DeployParser::EntryContext *>(Ctx)) {
-    Token *Start = EC->getStart();
-    if (Start && Offending &&
-        Offending->getTokenIndex() == Start->getTokenIndex() + 1 &&
-        (Start->getType() == DeployLexer::IDENT ||
-         Start->getType() == DeployLexer::STRING)) {
-      Diags.report(DiagID::MissingEntryValue, rangeOf(Start),
-                   {textOf(Start).str()});
+  // `replicas` alone: a key followed by the end of the block or the next key.
+  if ((dynamic_cast<DeployParser::EntryContext *>(Ctx) ||
+       dynamic_cast<DeployParser::BlockContext *>(Ctx)) &&
+      Offending && Tokens && Offending->getTokenIndex() != size_t(-1)) {
+    Token *Prev = nullptr;
+    for (size_t I = Offending->getTokenIndex(); I-- > 0;) {
+      Token *T = Tokens->get(I);
+      if (T->getChannel() == Token::DEFAULT_CHANNEL) {
+        Prev = T;
+        break;
+      }
+    }
+    size_t Off = Offending->getType();
+    if (Prev &&
+        (Prev->getType() == DeployLexer::IDENT || Prev->getType() == DeployLexer::STRING) &&
+        (Off == DeployLexer::RBRACE || Off == DeployLexer::IDENT ||
+         Off == DeployLexer::STRING || Off == Token::EOF)) {
+      Diags.report(DiagID::MissingEntryValue, rangeOf(Prev), {textOf(Prev).str()});
       return;
     }
   }
 
   std::string Found;
   if (!Offending || Offending->getType() == Token::EOF) {
-    Found = "end of file";
+    Found = IsInterpolation ? "end of `${...}`" : "end of file";
   } else {
     llvm::StringRef T = textOf(Offending);
     std::string Shown = T.size() > 24 ? T.take_front(21).str() + "..." : T.str();
@@ -897,6 +909,7 @@ Expr *ParseSession::buildString(Token *T) {
                      {"", "write an expression between `${` and `}`"});
       } else {
         ParseSession Sub(SM, File, ExprBegin, ExprEnd, Ctx, Diags);
+        Sub.IsInterpolation = true;
         E = Sub.parseExprOnly();
       }
       if (!E)
