@@ -117,17 +117,63 @@ private:
 
 constexpr unsigned MaxSyntaxErrorsPerFile = 20;
 
-/// ANTLR's default recovery deletes a surprising token when the one after it
-/// fits. Deleting a closing bracket swallows the end of a block and cascades
-/// into errors about the next declaration, so closing brackets are never deleted.
+bool isOpening(size_t T) {
+  return T == DeployLexer::LBRACE || T == DeployLexer::LBRACK || T == DeployLexer::LPAREN;
+}
+bool isClosing(size_t T) {
+  return T == DeployLexer::RBRACE || T == DeployLexer::RBRACK || T == DeployLexer::RPAREN;
+}
+
+/// Recovery that respects brackets. ANTLR's default deletes a surprising token
+/// when the one after it fits, and skips tokens up to anything that may follow;
+/// both can eat half of a `{ ... }` group, so the group's `}` closes the
+/// enclosing block and every later entry becomes an error. Here a surprising
+/// opening bracket is skipped together with its whole group, closing brackets
+/// are never deleted, and skipping stops at a closing bracket of the enclosing
+/// block.
 class DeployErrorStrategy : public antlr4::DefaultErrorStrategy {
 protected:
   Token *singleTokenDeletion(antlr4::Parser *P) override {
-    size_t Type = P->getInputStream()->LA(1);
-    if (Type == DeployLexer::RBRACE || Type == DeployLexer::RBRACK ||
-        Type == DeployLexer::RPAREN)
+    if (isClosing(P->getInputStream()->LA(1)))
       return nullptr;
     return DefaultErrorStrategy::singleTokenDeletion(P);
+  }
+
+  void sync(antlr4::Parser *P) override {
+    auto *In = P->getInputStream();
+    size_t T = In->LA(1);
+    if (isOpening(T) && !inErrorRecoveryMode(P) && !P->getExpectedTokens().contains(T)) {
+      reportUnwantedToken(P);
+      skipGroup(P);
+    }
+    DefaultErrorStrategy::sync(P);
+  }
+
+  void consumeUntil(antlr4::Parser *P, const antlr4::misc::IntervalSet &Set) override {
+    auto *In = P->getInputStream();
+    for (size_t T = In->LA(1); T != Token::EOF; T = In->LA(1)) {
+      if (Set.contains(T) || isClosing(T))
+        return;
+      if (isOpening(T))
+        skipGroup(P);
+      else
+        P->consume();
+    }
+  }
+
+private:
+  static void skipGroup(antlr4::Parser *P) {
+    auto *In = P->getInputStream();
+    int Depth = 0;
+    for (size_t T = In->LA(1); T != Token::EOF; T = In->LA(1)) {
+      if (isOpening(T))
+        ++Depth;
+      else if (isClosing(T))
+        --Depth;
+      P->consume();
+      if (Depth <= 0)
+        return;
+    }
   }
 };
 

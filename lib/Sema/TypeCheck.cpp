@@ -48,6 +48,13 @@ public:
   void run() {
     for (const ParamDecl *D : P.Params)
       declareParam(*D);
+    // Secret types first: any body may use `secret.component`, wherever the
+    // secret is declared.
+    for (const BlockDecl *D : P.BlockDecls)
+      if (D->Kind == DeclKind::Secret) {
+        CurMod = P.getModule(D);
+        checkSecretTypeName(*D);
+      }
     for (const ParamDecl *D : P.Params)
       checkParam(*D);
     for (const BlockDecl *D : P.BlockDecls)
@@ -117,9 +124,7 @@ private:
     if (isWorkload(D.Kind))
       collectPorts(*D.Body);
 
-    if (D.Kind == DeclKind::Secret) {
-      checkSecretTypeName(D);
-    } else if (!D.TypeName.empty()) {
+    if (D.Kind != DeclKind::Secret && !D.TypeName.empty()) {
       SourceRange R = D.TypeName.front().Range.join(D.TypeName.back().Range);
       Diags.report(DiagID::UnexpectedDeclType, R,
                    {"`" + D.KindName.Name + "`", joinName(D.TypeName)});
@@ -845,6 +850,8 @@ private:
     case TypeKind::Environment:
       return schemaMember(M, *getDeclSchema(DeclKind::Environment), "`env`", true);
     case TypeKind::Object:
+      if (Base->Schema->OpenValue && !Base->Schema->findField(Member))
+        return Base->Schema->OpenValue;
       return schemaMember(M, *Base->Schema, "`" + Base->Schema->Name + "`", false);
     case TypeKind::Map:
       return Base->Element;
