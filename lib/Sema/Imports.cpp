@@ -122,12 +122,17 @@ private:
       P.Diags.report(DiagID::ModuleNotFound, importRange(I), {Shown, Path});
       return nullptr;
     }
-    FileID F = P.SM.addBuffer(Path, (*Buf)->getBuffer().str());
+    // Stdlib files print as <stdlib>/NAME.deploy: the same on every machine.
+    std::string Shown = Path;
+    if (!ModuleName.empty())
+      Shown = "<stdlib>" + Path.substr(Opts.StdlibPath.size());
+    FileID F = P.SM.addBuffer(Shown, (*Buf)->getBuffer().str());
     int64_t Bad = parse::findInvalidUTF8(P.SM.getBuffer(F));
     if (Bad >= 0)
       P.Diags.report(DiagID::InvalidUTF8, {F, uint32_t(Bad), uint32_t(Bad + 1)},
                      {Path, std::to_string(Bad)});
     Module *M = parse::parseModule(P.SM, F, P.Ctx, P.Diags);
+    M->Path = Path;
     M->ModuleName = ModuleName;
     M->IsStdlib = !ModuleName.empty() || From->IsStdlib;
     if (!M->IsStdlib)

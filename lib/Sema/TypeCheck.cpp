@@ -635,6 +635,13 @@ private:
     return Type::get(TypeKind::Error);
   }
 
+  /// Units to mention in messages; memory's decimal units exist but are rare.
+  static std::string commonUnits(QuantityKind K) {
+    if (K == QuantityKind::Memory)
+      return "`Ki`, `Mi`, `Gi` or `Ti`";
+    return getUnitList(K);
+  }
+
   /// The unit the user most likely meant: `m`/`mb` for memory is `Mi`, `Mi`
   /// for a duration is `m`.
   static std::string suggestUnit(llvm::StringRef Unit, QuantityKind Target) {
@@ -685,7 +692,7 @@ private:
       auto D = Diags.report(DiagID::UnknownUnit, Q.getRange(),
                             {Q.Unit, Q.getSpelling(),
                              getQuantityKindName(*Target).str() + " units are " +
-                                 getUnitList(*Target) + Hint2});
+                                 commonUnits(*Target) + Hint2});
       if (!Suggestion.empty())
         D.fixIt(Q.getRange(), Q.Number + Suggestion);
       return Type::get(TypeKind::Error);
@@ -700,7 +707,7 @@ private:
         DiagID::WrongUnit, Q.getRange(),
         {Q.getSpelling(), Article + getQuantityKindName(*Target).str(),
          Meaning + "; a " + getQuantityKindName(*Target).str() + " uses " +
-             getUnitList(*Target) +
+             commonUnits(*Target) +
              (Suggestion.empty() ? "" : " (did you mean `" + Q.Number + Suggestion + "`?)")});
     if (!Suggestion.empty())
       D.fixIt(Q.getRange(), Q.Number + Suggestion);
