@@ -42,6 +42,7 @@ llvm::StringRef deployc::getStageName(DiagStage Stage) {
   case DiagStage::Reference: return "reference";
   case DiagStage::Security: return "security";
   case DiagStage::Compatibility: return "compatibility";
+  case DiagStage::Emit: return "emit";
   }
   return "";
 }

@@ -5,6 +5,9 @@
 #include "deployc/Parse/Parser.h"
 #include "deployc/Sema/Sema.h"
 #include "EvalOutput.h"
+#include "OutputWriter.h"
+#include "deployc/Emit/Emit.h"
+#include "deployc/Plan/Plan.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
@@ -168,6 +171,60 @@ int driver::runDumpAST(const DriverOptions &Opts, llvm::raw_ostream &Out,
   if (!Loaded)
     return ExitUsage;
   return C.Diags.hasErrors() ? ExitErrors : ExitSuccess;
+}
+
+int driver::runEmit(const DriverOptions &Opts, unsigned Targets, llvm::StringRef OutDir,
+                    llvm::raw_ostream &Out, llvm::raw_ostream &Err) {
+  Compilation C(Opts);
+  bool Loaded = C.loadInputs();
+  if (!C.runFrontEnd(sema::Phase::All, Err))
+    return ExitUsage;
+  auto finish = [&](int Code) {
+    renderDiagnosticsText(Err, C.SM, C.Diags.getDiagnostics(), C.useColor(Err));
+    renderDiagnosticSummary(Err, C.Diags.getNumErrors(), C.Diags.getNumWarnings());
+    return Code;
+  };
+  if (!Loaded)
+    return finish(ExitUsage);
+  if (C.Diags.hasErrors())
+    return finish(ExitErrors);
+
+  // Everything is rendered in memory first; nothing is written on an error.
+  std::vector<emit::EmittedFile> Files;
+  std::string Stream;
+  bool SharedDone = false;
+  for (const sema::EnvironmentModel &M : C.Prog->Environments) {
+    plan::Environment Env = plan::lowerEnvironment(*C.Prog, M);
+    if (Targets & emit::TargetKubernetes) {
+      if (OutDir == "-") {
+        Stream += emit::emitKubernetesStream(Env, C.Diags);
+      } else {
+        for (emit::EmittedFile &F : emit::emitKubernetes(Env, C.Diags))
+          Files.push_back(std::move(F));
+      }
+    }
+    // Builds and dev containers do not vary by environment: emit them once.
+    if (SharedDone || OutDir == "-")
+      continue;
+    SharedDone = true;
+    if (Targets & emit::TargetDocker)
+      for (emit::EmittedFile &F : emit::emitDocker(Env))
+        Files.push_back(std::move(F));
+    if (Targets & emit::TargetDevContainer)
+      for (emit::EmittedFile &F : emit::emitDevContainers(Env))
+        Files.push_back(std::move(F));
+  }
+  if (C.Diags.hasErrors())
+    return finish(ExitErrors);
+  if (OutDir == "-") {
+    Out << Stream;
+    return finish(ExitSuccess);
+  }
+  if (auto E = writeDirectoryAtomically(OutDir, Files)) {
+    C.Diags.report(DiagID::CannotWriteOutput, {}, {OutDir.str(), llvm::toString(std::move(E))});
+    return finish(ExitUsage);
+  }
+  return finish(ExitSuccess);
 }
 
 int driver::runExplain(llvm::StringRef Code, bool List, llvm::raw_ostream &Out,

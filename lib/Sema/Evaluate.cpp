@@ -309,6 +309,12 @@ private:
       }
       case NK::BlockEntry: {
         auto *BE = llvm::cast<BlockEntry>(E);
+        if (!F && S && S->OpenBlocks && !BE->Label) {
+          Value Child = Value::object("", BE->getRange());
+          evalBlockInto(Child, *BE->Body, S);
+          Obj.setField(BE->Key.Name, std::move(Child));
+          break;
+        }
         if (!F || !F->Block)
           break;
         Value Child = Value::object("", BE->getRange());

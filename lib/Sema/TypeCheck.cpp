@@ -268,7 +268,19 @@ private:
           noteDuplicate(E, Key, Seen, false);
           std::string Saved = FieldPath;
           FieldPath = pathWith(Key);
-          check(*A->Value, S.OpenValue);
+          const Type *T = check(*A->Value, S.OpenValue);
+          // `Any` accepts everything but a secret: patches are emitted as text.
+          if (S.OpenValue->is(TypeKind::Any) && containsSecret(T))
+            reportMismatch(*A->Value, T, Type::get(TypeKind::String));
+          FieldPath = Saved;
+          return;
+        }
+        auto *BE = llvm::dyn_cast<BlockEntry>(&E);
+        if (BE && S.OpenBlocks && !BE->Label) {
+          noteDuplicate(E, Key, Seen, false);
+          std::string Saved = FieldPath;
+          FieldPath = pathWith(Key);
+          checkBlock(*BE->Body, S, false, InOverlay);
           FieldPath = Saved;
           return;
         }
@@ -297,6 +309,15 @@ private:
     }
     if (!F->isLabelled() && E.Label) {
       Diags.report(DiagID::UnexpectedLabel, E.Label->Range, {Key, E.Label->Name});
+      return;
+    }
+    if (F->Name == "patch" && !getPatchKindEnum().contains(E.Label->Name)) {
+      std::string Suggestion;
+      std::string Hint = didYouMean(E.Label->Name, getPatchKindEnum().Members, &Suggestion);
+      auto D = Diags.report(DiagID::UnknownEnumMember, E.Label->Range,
+                            {E.Label->Name, getPatchKindEnum().Name, Hint});
+      if (!Suggestion.empty())
+        D.fixIt(E.Label->Range, "\"" + Suggestion + "\"");
       return;
     }
     std::string DupKey = F->isLabelled() ? Key + "\x1f" + E.Label->Name : Key;

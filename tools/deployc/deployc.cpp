@@ -23,6 +23,7 @@ static cl::OptionCategory DeploycCategory("deployc options");
 static cl::SubCommand CheckCmd("check", "Parse, type-check and validate .deploy files");
 static cl::SubCommand EvalCmd("eval", "Print the evaluated configuration of an environment as JSON");
 static cl::SubCommand DumpASTCmd("dump-ast", "Print the syntax tree of .deploy files");
+static cl::SubCommand EmitCmd("emit", "Emit Kubernetes manifests, Dockerfiles and dev containers");
 static cl::SubCommand ExplainCmd("explain", "Explain a diagnostic code, e.g. `deployc explain D2002`");
 
 static cl::list<std::string> CheckInputs(cl::Positional, cl::desc("<file.deploy>..."),
@@ -31,6 +32,19 @@ static cl::list<std::string> EvalInputs(cl::Positional, cl::desc("<file.deploy>.
                                         cl::OneOrMore, cl::sub(EvalCmd));
 static cl::list<std::string> DumpInputs(cl::Positional, cl::desc("<file.deploy>..."),
                                         cl::OneOrMore, cl::sub(DumpASTCmd));
+static cl::list<std::string> EmitInputs(cl::Positional, cl::desc("<file.deploy>..."),
+                                        cl::OneOrMore, cl::sub(EmitCmd));
+enum EmitTarget { EmitK8s, EmitDocker, EmitDevContainer, EmitAll };
+static cl::opt<EmitTarget> EmitTargetOpt(
+    "target", cl::desc("What to emit"), cl::init(EmitAll),
+    cl::values(clEnumValN(EmitK8s, "k8s", "Kubernetes manifests"),
+               clEnumValN(EmitDocker, "docker", "Dockerfiles and docker-bake.json"),
+               clEnumValN(EmitDevContainer, "devcontainer", "dev containers and VS Code tasks"),
+               clEnumValN(EmitAll, "all", "everything")),
+    cl::sub(EmitCmd), cl::cat(DeploycCategory));
+static cl::opt<std::string> OutputDir("o", cl::desc("Output directory, or - for a YAML stream on stdout"),
+                                      cl::value_desc("dir"), cl::Required, cl::sub(EmitCmd),
+                                      cl::cat(DeploycCategory));
 static cl::opt<std::string> ExplainCode(cl::Positional, cl::desc("<code>"),
                                         cl::sub(ExplainCmd));
 static cl::opt<bool> ExplainList("list", cl::desc("List every diagnostic code"),
@@ -38,16 +52,16 @@ static cl::opt<bool> ExplainList("list", cl::desc("List every diagnostic code"),
 
 static cl::opt<std::string> EnvName("env", cl::desc("Environment to evaluate (default: all)"),
                                     cl::value_desc("name"), cl::sub(CheckCmd),
-                                    cl::sub(EvalCmd), cl::cat(DeploycCategory));
+                                    cl::sub(EvalCmd), cl::sub(EmitCmd), cl::cat(DeploycCategory));
 static cl::list<std::string> Sets("set", cl::desc("Override a parameter: --set NAME=VALUE"),
                                   cl::value_desc("NAME=VALUE"), cl::sub(CheckCmd),
-                                  cl::sub(EvalCmd), cl::cat(DeploycCategory));
+                                  cl::sub(EvalCmd), cl::sub(EmitCmd), cl::cat(DeploycCategory));
 static cl::opt<bool> Werror("Werror", cl::desc("Treat warnings as errors"),
-                            cl::sub(CheckCmd), cl::sub(EvalCmd), cl::cat(DeploycCategory));
+                            cl::sub(CheckCmd), cl::sub(EvalCmd), cl::sub(EmitCmd), cl::cat(DeploycCategory));
 static cl::opt<unsigned> ErrorLimit("error-limit",
                                     cl::desc("Stop after this many errors (0: no limit)"),
                                     cl::init(50), cl::sub(CheckCmd), cl::sub(EvalCmd),
-                                    cl::sub(DumpASTCmd), cl::cat(DeploycCategory));
+                                    cl::sub(DumpASTCmd), cl::sub(EmitCmd), cl::cat(DeploycCategory));
 static cl::opt<DiagFormat> Format(
     "format", cl::desc("Diagnostic output format"), cl::init(DiagFormat::Text),
     cl::values(clEnumValN(DiagFormat::Text, "text", "clang-style text on stderr"),
@@ -59,7 +73,8 @@ static cl::opt<driver::ColorMode> Color(
     cl::values(clEnumValN(driver::ColorMode::Auto, "auto", "when stderr is a terminal"),
                clEnumValN(driver::ColorMode::Always, "always", "always"),
                clEnumValN(driver::ColorMode::Never, "never", "never")),
-    cl::sub(CheckCmd), cl::sub(EvalCmd), cl::sub(DumpASTCmd), cl::cat(DeploycCategory));
+    cl::sub(CheckCmd), cl::sub(EvalCmd), cl::sub(DumpASTCmd), cl::sub(EmitCmd),
+    cl::cat(DeploycCategory));
 static cl::opt<bool> Verify("verify",
                             cl::desc("Check diagnostics against `expected-error` comments"),
                             cl::sub(CheckCmd), cl::cat(DeploycCategory));
@@ -67,7 +82,7 @@ static cl::opt<std::string> StdlibPath("stdlib-path",
                                        cl::desc("Directory of the standard library"),
                                        cl::value_desc("dir"), cl::sub(CheckCmd),
                                        cl::sub(EvalCmd), cl::sub(DumpASTCmd),
-                                       cl::cat(DeploycCategory));
+                                       cl::sub(EmitCmd), cl::cat(DeploycCategory));
 static cl::opt<std::string> StopAfter(
     "stop-after", cl::desc("Stop after a phase: parse, resolve, typecheck, eval, schema, "
                            "reference, security, compatibility"),
@@ -86,6 +101,7 @@ int main(int argc, char **argv) {
           "deployc: compiler for .deploy specifications\n\n"
           "  deployc check FILE...          validate specs (exit 0 clean, 1 errors, 2 usage)\n"
           "  deployc eval FILE --env NAME   print the evaluated configuration as JSON\n"
+          "  deployc emit FILE -o DIR       emit Kubernetes, Dockerfiles, dev containers\n"
           "  deployc explain CODE           explain a diagnostic code\n",
           &errs()))
     return ExitUsage;
@@ -109,6 +125,13 @@ int main(int argc, char **argv) {
     } else if (EvalCmd) {
       Opts.Inputs = EvalInputs;
       Result = runEval(Opts, outs(), errs());
+    } else if (EmitCmd) {
+      Opts.Inputs = EmitInputs;
+      unsigned Mask = EmitTargetOpt == EmitK8s      ? 1u
+                      : EmitTargetOpt == EmitDocker ? 2u
+                      : EmitTargetOpt == EmitDevContainer ? 4u
+                                                          : 7u;
+      Result = runEmit(Opts, Mask, OutputDir, outs(), errs());
     } else if (DumpASTCmd) {
       Opts.Inputs = DumpInputs;
       Result = runDumpAST(Opts, outs(), errs());

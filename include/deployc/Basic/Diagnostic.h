@@ -42,7 +42,8 @@ enum class DiagStage : uint8_t {
   Schema,
   Reference,
   Security,
-  Compatibility
+  Compatibility,
+  Emit
 };
 
 struct DiagInfo {

@@ -45,6 +45,10 @@ std::string findStdlib(llvm::StringRef Explicit, llvm::StringRef Argv0,
 int runCheck(const DriverOptions &Opts, llvm::raw_ostream &Out, llvm::raw_ostream &Err);
 int runEval(const DriverOptions &Opts, llvm::raw_ostream &Out, llvm::raw_ostream &Err);
 int runDumpAST(const DriverOptions &Opts, llvm::raw_ostream &Out, llvm::raw_ostream &Err);
+/// `deployc emit`: Targets is a mask of emit::Target; OutDir "-" prints the
+/// Kubernetes YAML stream on stdout.
+int runEmit(const DriverOptions &Opts, unsigned Targets, llvm::StringRef OutDir,
+            llvm::raw_ostream &Out, llvm::raw_ostream &Err);
 int runExplain(llvm::StringRef Code, bool List, llvm::raw_ostream &Out,
                llvm::raw_ostream &Err);
 

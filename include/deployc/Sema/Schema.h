@@ -58,6 +58,8 @@ public:
   const Type *OpenValue = nullptr;
   /// Whether `on TIER_OR_ENV { ... }` overrides are allowed at this level.
   bool AllowsOverlays = false;
+  /// Open blocks may nest blocks of the same schema (Kubernetes patches).
+  bool OpenBlocks = false;
 
   const FieldDef *findField(llvm::StringRef Name) const;
   const ConditionDef *findCondition(llvm::StringRef Metric) const;
@@ -85,6 +87,9 @@ const BuiltinFunction *lookupBuiltin(llvm::StringRef Name);
 llvm::ArrayRef<BuiltinFunction> getBuiltins();
 /// "http_get(path: string, port: port)"
 std::string getBuiltinSignature(const BuiltinFunction &F);
+
+/// The Kubernetes kinds a `patch "KIND" { ... }` may target.
+const EnumDef &getPatchKindEnum();
 
 /// Enumerations the checker needs by name.
 const EnumDef &getTierRestrictionEnum();

@@ -1,0 +1,51 @@
+//===- Emit.h - Back ends over the lowered plan -------------------*- C++ -*-===//
+//
+// Back ends read plan::Environment only. Each returns files (relative path and
+// contents) rather than writing them, so the driver can write all of them
+// atomically, and tests can compare bytes. Output is deterministic: documents
+// and keys come in a fixed order, and nothing depends on time or the machine.
+//
+//===----------------------------------------------------------------------===//
+#ifndef DEPLOYC_EMIT_EMIT_H
+#define DEPLOYC_EMIT_EMIT_H
+
+#include "deployc/Basic/Diagnostic.h"
+#include "deployc/Plan/Plan.h"
+#include <string>
+#include <vector>
+
+namespace deployc::emit {
+
+struct EmittedFile {
+  std::string Path; ///< Relative to the output directory, `/`-separated.
+  std::string Contents;
+};
+
+enum Target : unsigned {
+  TargetKubernetes = 1u << 0,
+  TargetDocker = 1u << 1,
+  TargetDevContainer = 1u << 2,
+  TargetAll = TargetKubernetes | TargetDocker | TargetDevContainer,
+};
+
+/// Kubernetes manifests for one environment, under `<env>/`, one file per
+/// resource group (namespace.yaml, secrets.yaml, <workload>.yaml, backup.yaml).
+/// Patch errors are reported to Diags.
+std::vector<EmittedFile> emitKubernetes(const plan::Environment &Env,
+                                        DiagnosticEngine &Diags);
+
+/// All manifests of the environment as one `---`-separated YAML stream.
+std::string emitKubernetesStream(const plan::Environment &Env, DiagnosticEngine &Diags);
+
+/// docker/<build>/Dockerfile, .dockerignore and docker-bake.json.
+std::vector<EmittedFile> emitDocker(const plan::Environment &Env);
+
+/// .devcontainer/<name>/devcontainer.json and .vscode/tasks.json.
+std::vector<EmittedFile> emitDevContainers(const plan::Environment &Env);
+
+/// The Dockerfile of one build (used by emitDocker and its tests).
+std::string renderDockerfile(const plan::Build &B);
+
+} // namespace deployc::emit
+
+#endif

@@ -1,0 +1,81 @@
+//===- OutputWriter.cpp - All-or-nothing output directories ---------------===//
+
+#include "OutputWriter.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Process.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace deployc;
+using namespace llvm;
+
+static Error errorFor(const Twine &What, std::error_code EC) {
+  return createStringError(EC, What + ": " + EC.message());
+}
+
+Error driver::writeDirectoryAtomically(StringRef Dir,
+                                       const std::vector<emit::EmittedFile> &Files) {
+  SmallString<256> Target(Dir);
+  sys::path::remove_dots(Target, /*remove_dot_dot=*/true);
+  if (Target.empty())
+    Target = ".";
+  SmallString<256> Parent(sys::path::parent_path(Target));
+  if (Parent.empty())
+    Parent = ".";
+  if (std::error_code EC = sys::fs::create_directories(Parent))
+    return errorFor(Parent, EC);
+
+  // A unique sibling: same filesystem, so the final rename is atomic.
+  SmallString<256> Temp;
+  std::string Stem = (sys::path::filename(Target) + ".deployc-tmp-%%%%%%").str();
+  SmallString<256> Model(Parent);
+  sys::path::append(Model, Stem);
+  if (std::error_code EC = sys::fs::createUniqueDirectory(Model, Temp))
+    return errorFor(Model, EC);
+
+  auto cleanup = [&] { sys::fs::remove_directories(Temp); };
+  for (const emit::EmittedFile &F : Files) {
+    SmallString<256> Path(Temp);
+    sys::path::append(Path, sys::path::Style::posix, F.Path);
+    if (std::error_code EC = sys::fs::create_directories(sys::path::parent_path(Path))) {
+      cleanup();
+      return errorFor(Path, EC);
+    }
+    std::error_code EC;
+    raw_fd_ostream OS(Path, EC, sys::fs::OF_None);
+    if (EC) {
+      cleanup();
+      return errorFor(Path, EC);
+    }
+    OS << F.Contents;
+    OS.close();
+    if (OS.has_error()) {
+      std::error_code WriteEC = OS.error();
+      OS.clear_error();
+      cleanup();
+      return errorFor(Path, WriteEC);
+    }
+  }
+
+  // Swap: the old directory steps aside, the new one takes its name.
+  SmallString<256> Old;
+  bool HadOld = sys::fs::exists(Target);
+  if (HadOld) {
+    SmallString<256> OldModel(Parent);
+    sys::path::append(OldModel, (sys::path::filename(Target) + ".deployc-old-%%%%%%").str());
+    sys::fs::createUniquePath(OldModel, Old, /*MakeAbsolute=*/false);
+    if (std::error_code EC = sys::fs::rename(Target, Old)) {
+      cleanup();
+      return errorFor(Target, EC);
+    }
+  }
+  if (std::error_code EC = sys::fs::rename(Temp, Target)) {
+    if (HadOld)
+      sys::fs::rename(Old, Target);
+    cleanup();
+    return errorFor(Target, EC);
+  }
+  if (HadOld)
+    sys::fs::remove_directories(Old);
+  return Error::success();
+}

@@ -1,0 +1,71 @@
+//===- DevContainer.cpp - devcontainer.json and VS Code tasks -------------===//
+//
+// One .devcontainer/<name>/devcontainer.json per dev container (Dev Container
+// spec), building from the emitted Dockerfile of its build, and the declared
+// tasks as .vscode/tasks.json.
+//
+//===----------------------------------------------------------------------===//
+
+#include "YAMLWriter.h"
+#include "deployc/Emit/Emit.h"
+#include "llvm/ADT/StringExtras.h"
+
+using namespace deployc;
+using namespace deployc::emit;
+using namespace deployc::plan;
+
+std::vector<EmittedFile> emit::emitDevContainers(const Environment &Env) {
+  std::vector<EmittedFile> Out;
+  json Tasks = json::array();
+  for (const DevContainer &C : Env.DevContainers) {
+    json J;
+    J["name"] = C.Name;
+    const Build *B = Env.findBuild(C.BuildName);
+    json BuildJ;
+    BuildJ["dockerfile"] = "../../docker/" + dnsName(C.BuildName) + "/Dockerfile";
+    std::string Context = B ? B->Context : ".";
+    BuildJ["context"] = "../../" + (Context == "." ? std::string() : Context);
+    if (BuildJ["context"].get<std::string>().back() == '/')
+      BuildJ["context"] = BuildJ["context"].get<std::string>().substr(
+          0, BuildJ["context"].get<std::string>().size() - 1);
+    if (!C.Target.empty())
+      BuildJ["target"] = dnsName(C.Target);
+    J["build"] = BuildJ;
+    if (!C.PostCreate.empty())
+      J["postCreateCommand"] = llvm::join(C.PostCreate, " && ");
+    if (!C.Extensions.empty())
+      J["customizations"] = {{"vscode", {{"extensions", C.Extensions}}}};
+    if (!C.ForwardPorts.empty())
+      J["forwardPorts"] = C.ForwardPorts;
+    if (!C.Mounts.empty()) {
+      json Mounts = json::array();
+      for (const auto &[Target, Source] : C.Mounts) {
+        std::string Src = Source;
+        while (llvm::StringRef(Src).startswith("./"))
+          Src = Src.substr(2);
+        Mounts.push_back("source=${localWorkspaceFolder}/" + Src + ",target=" + Target +
+                         ",type=bind,consistency=cached");
+      }
+      J["mounts"] = Mounts;
+    }
+    if (!C.Env.empty()) {
+      json Env = json::object();
+      for (const auto &[K, V] : C.Env)
+        Env[K] = V;
+      J["containerEnv"] = Env;
+    }
+    if (!C.RemoteUser.empty())
+      J["remoteUser"] = C.RemoteUser;
+    Out.push_back({".devcontainer/" + dnsName(C.Name) + "/devcontainer.json", toJSONText(J)});
+    for (const Task &T : C.Tasks) {
+      json TJ{{"label", T.Name}, {"type", "shell"}, {"command", T.Command}};
+      if (T.Group == "build" || T.Group == "test")
+        TJ["group"] = T.Group;
+      TJ["problemMatcher"] = json::array();
+      Tasks.push_back(TJ);
+    }
+  }
+  if (!Tasks.empty())
+    Out.push_back({".vscode/tasks.json", toJSONText({{"version", "2.0.0"}, {"tasks", Tasks}})});
+  return Out;
+}

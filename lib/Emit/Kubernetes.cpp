@@ -1,0 +1,1060 @@
+//===- Kubernetes.cpp - Kubernetes manifests from the plan ----------------===//
+//
+// One function per mapping rule of docs/emit.md, each building ordered JSON
+// documents: namespace and its guard rails, secrets through External Secrets,
+// workloads (Deployment or Argo Rollout, Job, CronJob), their Services,
+// ConfigMaps, disruption budgets and autoscalers (HPA or one KEDA
+// ScaledObject, never both), backups. Patches from the spec are applied last
+// as JSON merge patches.
+//
+//===----------------------------------------------------------------------===//
+
+#include "YAMLWriter.h"
+#include "deployc/Emit/Emit.h"
+#include "deployc/Sema/Value.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/FormatVariadic.h"
+#include <cmath>
+#include <set>
+
+using namespace deployc;
+using namespace deployc::emit;
+using namespace deployc::plan;
+
+namespace {
+
+constexpr const char *ManagedBy = "deployc";
+constexpr const char *BackupImage = "ghcr.io/deployc/deployc:0.1.0";
+
+std::string cpuQuantity(int64_t Milli) { return sema::formatCpu(Milli); }
+std::string memoryQuantity(int64_t Bytes) { return sema::formatMemory(Bytes); }
+
+std::string durationString(int64_t Ms) { return sema::formatDuration(Ms); }
+
+json intOrString(const IntOrPercent &V) {
+  if (V.IsPercent)
+    return sema::formatPercent(V.Value);
+  return int64_t(V.Value);
+}
+
+/// Names of env vars that carry one secret component each.
+std::string componentVar(const SecretRef &R) {
+  std::string S = "DEPLOYC_SECRET_" + R.Secret + "_" + R.Component;
+  for (char &C : S)
+    C = llvm::isAlnum(C) ? llvm::toUpper(C) : '_';
+  return S;
+}
+
+std::string imageTag(const std::string &Image) {
+  size_t Slash = Image.rfind('/');
+  size_t Colon = Image.rfind(':');
+  if (Colon == std::string::npos || (Slash != std::string::npos && Colon < Slash))
+    return "latest";
+  std::string Tag = Image.substr(Colon + 1);
+  size_t At = Tag.find('@');
+  return At == std::string::npos ? Tag : Tag.substr(0, At);
+}
+
+class KubernetesEmitter {
+public:
+  KubernetesEmitter(const Environment &Env, DiagnosticEngine &Diags)
+      : Env(Env), Diags(Diags), NS(Env.Namespace) {}
+
+  /// (file, documents) in output order.
+  std::vector<std::pair<std::string, std::vector<json>>> run() {
+    std::vector<std::pair<std::string, std::vector<json>>> Files;
+    Files.push_back({"namespace.yaml", namespaceDocs()});
+    std::vector<json> SecretDocs = secretDocs();
+    if (!SecretDocs.empty())
+      Files.push_back({"secrets.yaml", std::move(SecretDocs)});
+    for (const Workload &W : Env.Workloads) {
+      std::vector<json> Docs = workloadDocs(W);
+      applyPatches(Docs, W.Patches, &W);
+      Files.push_back({dnsName(W.Name) + ".yaml", std::move(Docs)});
+    }
+    if (Env.Backup)
+      Files.push_back({"backup.yaml", {backupCronJob()}});
+    for (auto &[Name, Docs] : Files)
+      applyPatches(Docs, Env.Patches, nullptr);
+    reportUnusedPatches();
+    return Files;
+  }
+
+private:
+  //===--------------------------------------------------------------------===//
+  // Metadata
+  //===--------------------------------------------------------------------===//
+
+  json labels(const Workload *W, const std::string &Component = "") const {
+    json L = json::object();
+    if (W) {
+      L["app.kubernetes.io/name"] = dnsName(W->Name);
+      L["app.kubernetes.io/instance"] = dnsName(W->Name + "-" + Env.Name);
+      L["app.kubernetes.io/version"] = imageTag(W->Image);
+      L["app.kubernetes.io/component"] =
+          Component.empty() ? (W->K == Workload::ServiceKind  ? "service"
+                               : W->K == Workload::WorkerKind ? "worker"
+                                                              : "job")
+                            : Component;
+    } else if (!Component.empty()) {
+      L["app.kubernetes.io/component"] = Component;
+    }
+    L["app.kubernetes.io/part-of"] = NS;
+    L["app.kubernetes.io/managed-by"] = ManagedBy;
+    L["deployc.io/environment"] = Env.Name;
+    if (!Env.Tier.empty())
+      L["deployc.io/tier"] = Env.Tier;
+    if (W)
+      for (const auto &[K, V] : W->Labels)
+        L[K] = V;
+    return L;
+  }
+
+  json metadata(const std::string &Name, const Workload *W,
+                const std::string &Component = "", bool Namespaced = true) const {
+    json M;
+    M["name"] = Name;
+    if (Namespaced)
+      M["namespace"] = NS;
+    M["labels"] = labels(W, Component);
+    return M;
+  }
+
+  json selector(const Workload &W) const {
+    return json{{"app.kubernetes.io/name", dnsName(W.Name)},
+                {"app.kubernetes.io/instance", dnsName(W.Name + "-" + Env.Name)}};
+  }
+
+  //===--------------------------------------------------------------------===//
+  // Namespace, quota, limits, priorities, network policies
+  //===--------------------------------------------------------------------===//
+
+  std::vector<json> namespaceDocs() {
+    std::vector<json> Docs;
+    json Ns{{"apiVersion", "v1"}, {"kind", "Namespace"}};
+    Ns["metadata"] = metadata(NS, nullptr, "", false);
+    Ns["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] = Env.PodSecurity;
+    Docs.push_back(Ns);
+
+    if (Env.Quota) {
+      json Hard = json::object();
+      if (Env.Quota->CpuMilli)
+        Hard["limits.cpu"] = cpuQuantity(Env.Quota->CpuMilli);
+      if (Env.Quota->Memory)
+        Hard["limits.memory"] = memoryQuantity(Env.Quota->Memory);
+      if (Env.Quota->Storage)
+        Hard["requests.storage"] = memoryQuantity(Env.Quota->Storage);
+      if (Env.Quota->Pods)
+        Hard["pods"] = std::to_string(Env.Quota->Pods);
+      json Q{{"apiVersion", "v1"}, {"kind", "ResourceQuota"}};
+      Q["metadata"] = metadata("tier-allocation", nullptr, "quota");
+      Q["spec"] = {{"hard", Hard}};
+      Docs.push_back(Q);
+    }
+    // Containers without explicit resources get the tier's default size.
+    for (const Workload &W : Env.Workloads)
+      if (!W.Res.TierName.empty() && W.Res.TierName == Env.DefaultResourceTier) {
+        json Limit{{"type", "Container"},
+                   {"default", {{"cpu", cpuQuantity(W.Res.CpuLimitMilli)},
+                                {"memory", memoryQuantity(W.Res.MemoryLimit)}}},
+                   {"defaultRequest", {{"cpu", cpuQuantity(W.Res.CpuRequestMilli)},
+                                       {"memory", memoryQuantity(W.Res.MemoryRequest)}}}};
+        json L{{"apiVersion", "v1"}, {"kind", "LimitRange"}};
+        L["metadata"] = metadata("tier-defaults", nullptr, "quota");
+        L["spec"] = {{"limits", json::array({Limit})}};
+        Docs.push_back(L);
+        break;
+      }
+
+    std::set<std::string> Priorities;
+    for (const Workload &W : Env.Workloads)
+      if (!W.Res.Priority.empty())
+        Priorities.insert(W.Res.Priority);
+    for (const std::string &P : Priorities) {
+      json PC{{"apiVersion", "scheduling.k8s.io/v1"}, {"kind", "PriorityClass"}};
+      PC["metadata"] = metadata(priorityClassName(P), nullptr, "priority", false);
+      PC["value"] = P == "reserved" ? 1000000 : P == "guaranteed" ? 100000 : 1000;
+      PC["globalDefault"] = false;
+      PC["preemptionPolicy"] = P == "best_effort" ? "Never" : "PreemptLowerPriority";
+      PC["description"] = "deployc " + P + " workloads";
+      Docs.push_back(PC);
+    }
+
+    for (json &P : networkPolicies())
+      Docs.push_back(std::move(P));
+    return Docs;
+  }
+
+  static std::string priorityClassName(const std::string &P) {
+    return "deployc-" + dnsName(P);
+  }
+
+  json networkPolicy(const std::string &Name, json Spec) const {
+    json N{{"apiVersion", "networking.k8s.io/v1"}, {"kind", "NetworkPolicy"}};
+    N["metadata"] = metadata(Name, nullptr, "network");
+    N["spec"] = std::move(Spec);
+    return N;
+  }
+
+  std::vector<json> networkPolicies() const {
+    std::vector<json> Docs;
+    if (Env.Isolation == "none")
+      return Docs;
+    json All = json::object();
+    Docs.push_back(networkPolicy(
+        "default-deny", {{"podSelector", All}, {"policyTypes", {"Ingress", "Egress"}}}));
+    json DnsPorts = json::array({{{"protocol", "UDP"}, {"port", 53}},
+                                 {{"protocol", "TCP"}, {"port", 53}}});
+    Docs.push_back(networkPolicy(
+        "allow-dns",
+        {{"podSelector", All},
+         {"policyTypes", {"Egress"}},
+         {"egress", json::array({{{"to", json::array({{{"namespaceSelector", All}}})},
+                                  {"ports", DnsPorts}}})}}));
+    if (Env.Isolation == "namespace") {
+      json Same = json::array({{{"podSelector", All}}});
+      Docs.push_back(networkPolicy("allow-same-namespace",
+                                   {{"podSelector", All},
+                                    {"policyTypes", {"Ingress", "Egress"}},
+                                    {"ingress", json::array({{{"from", Same}}})},
+                                    {"egress", json::array({{{"to", Same}}})}}));
+    } else {
+      // Strict: each workload accepts traffic on its own ports from this namespace.
+      for (const Workload &W : Env.Workloads) {
+        if (W.Ports.empty())
+          continue;
+        json Ports = json::array();
+        for (const Port &P : W.Ports)
+          Ports.push_back({{"protocol", P.Protocol}, {"port", P.Number}});
+        Docs.push_back(networkPolicy(
+            "allow-" + dnsName(W.Name),
+            {{"podSelector", {{"matchLabels", selector(W)}}},
+             {"policyTypes", {"Ingress"}},
+             {"ingress", json::array({{{"from", json::array({{{"podSelector", All}}})},
+                                       {"ports", Ports}}})}}));
+      }
+      json Egress = json::array({{{"to", json::array({{{"podSelector", All}}})}}});
+      Docs.push_back(networkPolicy("allow-namespace-egress",
+                                   {{"podSelector", All},
+                                    {"policyTypes", {"Egress"}},
+                                    {"egress", Egress}}));
+    }
+    // Declared egress destinations, by port (policies cannot name hosts).
+    std::set<int> EgressPorts;
+    for (const std::string &Dest : Env.Egress) {
+      size_t Colon = Dest.rfind(':');
+      int Port = 0;
+      if (Colon != std::string::npos &&
+          !llvm::StringRef(Dest).substr(Colon + 1).getAsInteger(10, Port))
+        EgressPorts.insert(Port);
+    }
+    if (!EgressPorts.empty()) {
+      json Ports = json::array();
+      for (int P : EgressPorts)
+        Ports.push_back({{"protocol", "TCP"}, {"port", P}});
+      Docs.push_back(networkPolicy("allow-declared-egress",
+                                   {{"podSelector", All},
+                                    {"policyTypes", {"Egress"}},
+                                    {"egress", json::array({{{"ports", Ports}}})}}));
+    }
+    // Exposed ports accept traffic from anywhere (the ingress controller).
+    for (const Workload &W : Env.Workloads) {
+      json Ports = json::array();
+      for (const Port &P : W.Ports)
+        if (P.Expose)
+          Ports.push_back({{"protocol", P.Protocol}, {"port", P.Number}});
+      if (Ports.empty())
+        continue;
+      Docs.push_back(networkPolicy("allow-exposed-" + dnsName(W.Name),
+                                   {{"podSelector", {{"matchLabels", selector(W)}}},
+                                    {"policyTypes", {"Ingress"}},
+                                    {"ingress", json::array({{{"ports", Ports}}})}}));
+    }
+    return Docs;
+  }
+
+  //===--------------------------------------------------------------------===//
+  // Secrets
+  //===--------------------------------------------------------------------===//
+
+  static std::string storeName(const std::string &Backend) {
+    return "deployc-" + dnsName(Backend);
+  }
+
+  json secretStore(const std::string &Backend) const {
+    json Provider;
+    std::string Kind = "SecretStore";
+    if (Backend == "vault") {
+      Provider["vault"] = {{"server", "http://vault.vault.svc:8200"},
+                           {"path", "kv"},
+                           {"version", "v2"},
+                           {"auth", {{"kubernetes", {{"mountPath", "kubernetes"},
+                                                      {"role", NS}}}}}};
+    } else if (Backend == "platform") {
+      Kind = "ClusterSecretStore";
+      Provider["aws"] = {{"service", "SecretsManager"},
+                         {"region", Env.Regions.empty() ? "us-east-1" : Env.Regions.front()}};
+    } else {
+      // The distributed store and deployc's embedded vault are replicated into
+      // a namespace of their own; External Secrets reads them from there.
+      Provider["kubernetes"] = {
+          {"remoteNamespace", Backend == "embedded" ? "deployc-vault" : "deployc-distributed"},
+          {"server", {{"caProvider", {{"type", "ConfigMap"}, {"name", "kube-root-ca.crt"},
+                                      {"key", "ca.crt"}, {"namespace", NS}}}}},
+          {"auth", {{"serviceAccount", {{"name", "deployc-secrets"}}}}}};
+    }
+    json S{{"apiVersion", "external-secrets.io/v1beta1"}, {"kind", Kind}};
+    S["metadata"] = metadata(storeName(Backend), nullptr, "secrets", Kind == "SecretStore");
+    S["spec"] = {{"provider", Provider}};
+    return S;
+  }
+
+  std::vector<json> secretDocs() const {
+    std::vector<json> Docs;
+    std::set<std::string> Backends;
+    for (const Secret &S : Env.Secrets)
+      Backends.insert(S.BackendKind);
+    for (const std::string &B : Backends)
+      Docs.push_back(secretStore(B));
+    for (const Secret &S : Env.Secrets) {
+      json E{{"apiVersion", "external-secrets.io/v1beta1"}, {"kind", "ExternalSecret"}};
+      E["metadata"] = metadata(dnsName(S.Name), nullptr, "secrets");
+      json Spec;
+      Spec["refreshInterval"] = durationString(S.RefreshMs.value_or(3'600'000));
+      Spec["secretStoreRef"] = {{"name", storeName(S.BackendKind)},
+                                {"kind", S.BackendKind == "platform" ? "ClusterSecretStore"
+                                                                     : "SecretStore"}};
+      json Target{{"name", dnsName(S.Name)}, {"creationPolicy", "Owner"}};
+      // Composed strings (a broker URL) are assembled inside the cluster by
+      // External Secrets' template engine, for consumers that need one key.
+      if (!S.Composed.empty()) {
+        json Data = json::object();
+        for (const auto &[Name, Tpl] : S.Composed) {
+          std::string T;
+          for (const TextPart &P : Tpl.Parts)
+            T += P.Ref ? "{{ ." + P.Ref->Component + " }}" : P.Literal;
+          Data[Name] = T;
+        }
+        Target["template"] = {{"engineVersion", "v2"}, {"mergePolicy", "Merge"}, {"data", Data}};
+      }
+      Spec["target"] = Target;
+      json Data = json::array();
+      std::string Key = S.BackendPath.empty() ? dnsName(S.Name) : S.BackendPath;
+      for (const SecretComponent &C : S.Components)
+        Data.push_back({{"secretKey", C.Name},
+                        {"remoteRef", {{"key", Key}, {"property", C.Name}}}});
+      Spec["data"] = Data;
+      E["spec"] = Spec;
+      Docs.push_back(E);
+    }
+    return Docs;
+  }
+
+  //===--------------------------------------------------------------------===//
+  // Workloads
+  //===--------------------------------------------------------------------===//
+
+  /// The container's env: plain values, one entry per secret component it
+  /// reads (secretKeyRef), and composed strings as $(VAR) over those entries.
+  json containerEnv(const std::vector<EnvVar> &Vars) const {
+    json Env = json::array();
+    std::set<std::string> Defined;
+    auto defineRef = [&](const SecretRef &R) {
+      std::string Var = componentVar(R);
+      if (!Defined.insert(Var).second)
+        return Var;
+      Env.push_back({{"name", Var},
+                     {"valueFrom", {{"secretKeyRef", {{"name", dnsName(R.Secret)},
+                                                      {"key", R.Component}}}}}});
+      return Var;
+    };
+    // Expand composed components of secret types into their templates first.
+    auto expand = [&](const Text &T) {
+      Text Out;
+      for (const TextPart &P : T.Parts) {
+        if (P.Ref)
+          if (const Secret *S = this->Env.findSecret(P.Ref->Secret)) {
+            auto It = S->Composed.find(P.Ref->Component);
+            if (It != S->Composed.end()) {
+              for (const TextPart &TP : It->second.Parts)
+                Out.Parts.push_back(TP);
+              continue;
+            }
+          }
+        Out.Parts.push_back(P);
+      }
+      return Out;
+    };
+    for (const EnvVar &V : Vars) {
+      Text T = expand(V.Value);
+      if (T.isPlain()) {
+        Env.push_back({{"name", V.Name}, {"value", T.plainText()}});
+        continue;
+      }
+      if (const SecretRef *R = T.soleRef()) {
+        Env.push_back({{"name", V.Name},
+                       {"valueFrom", {{"secretKeyRef", {{"name", dnsName(R->Secret)},
+                                                        {"key", R->Component}}}}}});
+        continue;
+      }
+      std::string Composed;
+      for (const TextPart &P : T.Parts)
+        Composed += P.Ref ? "$(" + defineRef(*P.Ref) + ")" : P.Literal;
+      Env.push_back({{"name", V.Name}, {"value", Composed}});
+    }
+    return Env;
+  }
+
+  static json resourcesJSON(const Resources &R) {
+    json J = json::object();
+    if (R.empty())
+      return J;
+    J["limits"] = {{"cpu", cpuQuantity(R.CpuLimitMilli)}, {"memory", memoryQuantity(R.MemoryLimit)}};
+    J["requests"] = {{"cpu", cpuQuantity(R.CpuRequestMilli)},
+                     {"memory", memoryQuantity(R.MemoryRequest)}};
+    return J;
+  }
+
+  static json probeJSON(const Probe &P, const HealthChecks &H) {
+    json J;
+    json Port = P.PortName.empty() ? json(P.Port) : json(dnsName(P.PortName));
+    switch (P.K) {
+    case Probe::HttpGet:
+      J["httpGet"] = {{"path", P.Path.empty() ? "/" : P.Path}, {"port", Port}};
+      break;
+    case Probe::Tcp:
+      J["tcpSocket"] = {{"port", Port}};
+      break;
+    case Probe::Exec:
+      J["exec"] = {{"command", P.Command}};
+      break;
+    }
+    if (H.InitialDelaySeconds)
+      J["initialDelaySeconds"] = H.InitialDelaySeconds;
+    if (H.PeriodSeconds)
+      J["periodSeconds"] = H.PeriodSeconds;
+    if (H.TimeoutSeconds)
+      J["timeoutSeconds"] = H.TimeoutSeconds;
+    if (H.FailureThreshold)
+      J["failureThreshold"] = H.FailureThreshold;
+    if (H.SuccessThreshold)
+      J["successThreshold"] = H.SuccessThreshold;
+    return J;
+  }
+
+  json containerSecurity() const {
+    json S{{"allowPrivilegeEscalation", false},
+           {"readOnlyRootFilesystem", Env.ReadOnlyRoot},
+           {"runAsNonRoot", Env.RunAsNonRoot},
+           {"capabilities", {{"drop", {"ALL"}}}}};
+    return S;
+  }
+
+  json sideContainer(const Container &C) const {
+    json J;
+    J["name"] = dnsName(C.Name);
+    J["image"] = C.Image;
+    if (!C.Command.empty())
+      J["command"] = C.Command;
+    if (!C.Args.empty())
+      J["args"] = C.Args;
+    if (!C.Env.empty())
+      J["env"] = containerEnv(C.Env);
+    if (!C.Ports.empty()) {
+      json Ports = json::array();
+      for (const Port &P : C.Ports)
+        Ports.push_back({{"name", dnsName(P.Name)}, {"containerPort", P.Number}});
+      J["ports"] = Ports;
+    }
+    if (C.Res)
+      J["resources"] = resourcesJSON(*C.Res);
+    J["securityContext"] = containerSecurity();
+    return J;
+  }
+
+  static std::string configKey(const std::string &Path) {
+    std::string Key;
+    for (char C : Path)
+      Key += (llvm::isAlnum(C) || C == '.' || C == '-' || C == '_') ? C : '_';
+    while (!Key.empty() && (Key.front() == '_' || Key.front() == '.'))
+      Key.erase(Key.begin());
+    return Key.empty() ? "file" : Key;
+  }
+
+  json podTemplate(const Workload &W) const {
+    json Container;
+    Container["name"] = dnsName(W.Name);
+    Container["image"] = W.Image;
+    Container["imagePullPolicy"] = "IfNotPresent";
+    if (!W.Command.empty())
+      Container["command"] = W.Command;
+    if (!W.Args.empty())
+      Container["args"] = W.Args;
+    if (!W.Workdir.empty())
+      Container["workingDir"] = W.Workdir;
+    if (!W.Ports.empty()) {
+      json Ports = json::array();
+      for (const Port &P : W.Ports)
+        Ports.push_back({{"name", dnsName(P.Name)},
+                         {"containerPort", P.Number},
+                         {"protocol", P.Protocol}});
+      Container["ports"] = Ports;
+    }
+    if (!W.Env.empty())
+      Container["env"] = containerEnv(W.Env);
+    if (!W.Res.empty())
+      Container["resources"] = resourcesJSON(W.Res);
+    if (W.Health.Liveness)
+      Container["livenessProbe"] = probeJSON(*W.Health.Liveness, W.Health);
+    if (W.Health.Readiness)
+      Container["readinessProbe"] = probeJSON(*W.Health.Readiness, W.Health);
+    if (W.Health.Startup)
+      Container["startupProbe"] = probeJSON(*W.Health.Startup, W.Health);
+
+    json Mounts = json::array();
+    json Volumes = json::array();
+    if (!W.Configs.empty()) {
+      json Items = json::array();
+      for (const ConfigFile &F : W.Configs) {
+        Mounts.push_back({{"name", "config"},
+                          {"mountPath", F.Path},
+                          {"subPath", configKey(F.Path)},
+                          {"readOnly", true}});
+      }
+      Volumes.push_back({{"name", "config"},
+                         {"configMap", {{"name", dnsName(W.Name) + "-config"}}}});
+    }
+    std::map<std::string, json> SecretVolumes;
+    for (const SecretFile &F : W.SecretFiles) {
+      std::string Vol = "secret-" + dnsName(F.Ref.Secret);
+      std::string Key = configKey(F.Path);
+      json &V = SecretVolumes[Vol];
+      if (V.is_null())
+        V = {{"name", Vol}, {"secret", {{"secretName", dnsName(F.Ref.Secret)},
+                                        {"items", json::array()}}}};
+      V["secret"]["items"].push_back({{"key", F.Ref.Component}, {"path", Key}});
+      Mounts.push_back({{"name", Vol}, {"mountPath", F.Path}, {"subPath", Key}, {"readOnly", true}});
+    }
+    for (auto &[Name, V] : SecretVolumes)
+      Volumes.push_back(V);
+    for (const Volume &V : W.Volumes) {
+      Mounts.push_back({{"name", dnsName(V.Name)}, {"mountPath", V.Path}});
+      Volumes.push_back({{"name", dnsName(V.Name)},
+                         {"persistentVolumeClaim",
+                          {{"claimName", dnsName(W.Name + "-" + V.Name)}}}});
+    }
+    if (!Mounts.empty())
+      Container["volumeMounts"] = Mounts;
+    Container["securityContext"] = containerSecurity();
+
+    json Spec;
+    if (!W.Init.empty()) {
+      json Inits = json::array();
+      for (const plan::Container &C : W.Init)
+        Inits.push_back(sideContainer(C));
+      Spec["initContainers"] = Inits;
+    }
+    json Containers = json::array({Container});
+    for (const plan::Container &C : W.Sidecars)
+      Containers.push_back(sideContainer(C));
+    Spec["containers"] = Containers;
+    if (!Volumes.empty())
+      Spec["volumes"] = Volumes;
+    if (!W.Res.Priority.empty())
+      Spec["priorityClassName"] = priorityClassName(W.Res.Priority);
+    Spec["securityContext"] = {{"runAsNonRoot", Env.RunAsNonRoot},
+                               {"seccompProfile", {{"type", "RuntimeDefault"}}}};
+    if (W.K == Workload::JobKind)
+      Spec["restartPolicy"] = W.Job && W.Job->Restart == "never" ? "Never" : "OnFailure";
+
+    json Meta{{"labels", labels(&W)}};
+    return {{"metadata", Meta}, {"spec", Spec}};
+  }
+
+  json serviceDoc(const Workload &W, const std::string &Name,
+                  const std::string &Component) const {
+    json Ports = json::array();
+    for (const Port &P : W.Ports) {
+      json Pt{{"name", dnsName(P.Name)},
+              {"port", P.Number},
+              {"targetPort", dnsName(P.Name)},
+              {"protocol", P.Protocol}};
+      if (!P.AppProtocol.empty())
+        Pt["appProtocol"] = P.AppProtocol;
+      Ports.push_back(Pt);
+    }
+    json S{{"apiVersion", "v1"}, {"kind", "Service"}};
+    S["metadata"] = metadata(Name, &W, Component);
+    S["spec"] = {{"type", "ClusterIP"}, {"selector", selector(W)}, {"ports", Ports}};
+    return S;
+  }
+
+  std::vector<json> workloadDocs(const Workload &W) {
+    std::vector<json> Docs;
+    const std::string Name = dnsName(W.Name);
+
+    if (!W.Configs.empty()) {
+      json Data = json::object();
+      for (const ConfigFile &F : W.Configs)
+        Data[configKey(F.Path)] = F.Content;
+      json CM{{"apiVersion", "v1"}, {"kind", "ConfigMap"}};
+      CM["metadata"] = metadata(Name + "-config", &W);
+      CM["data"] = Data;
+      Docs.push_back(CM);
+    }
+    for (const Volume &V : W.Volumes) {
+      json PVC{{"apiVersion", "v1"}, {"kind", "PersistentVolumeClaim"}};
+      PVC["metadata"] = metadata(dnsName(W.Name + "-" + V.Name), &W);
+      json Spec{{"accessModes", {"ReadWriteOnce"}},
+                {"resources", {{"requests", {{"storage", memoryQuantity(V.Size)}}}}}};
+      if (!V.StorageClass.empty())
+        Spec["storageClassName"] = V.StorageClass;
+      PVC["spec"] = Spec;
+      Docs.push_back(PVC);
+    }
+
+    if (W.K == Workload::JobKind) {
+      Docs.push_back(jobDoc(W));
+      return Docs;
+    }
+
+    bool IsRollout = W.Strat.K != Strategy::Rolling;
+    json Workload;
+    if (IsRollout) {
+      Workload = {{"apiVersion", "argoproj.io/v1alpha1"}, {"kind", "Rollout"}};
+    } else {
+      Workload = {{"apiVersion", "apps/v1"}, {"kind", "Deployment"}};
+    }
+    Workload["metadata"] = metadata(Name, &W);
+    json Spec;
+    Spec["replicas"] = W.Replicas;
+    Spec["revisionHistoryLimit"] = 10;
+    Spec["selector"] = {{"matchLabels", selector(W)}};
+    Spec["template"] = podTemplate(W);
+    if (!IsRollout) {
+      Spec["strategy"] = {{"type", "RollingUpdate"},
+                          {"rollingUpdate", {{"maxSurge", intOrString(W.Strat.MaxSurge)},
+                                             {"maxUnavailable", intOrString(W.Strat.MaxUnavailable)}}}};
+      if (W.Strat.BatchPauseMs)
+        Spec["minReadySeconds"] = int(W.Strat.BatchPauseMs / 1000);
+    } else if (W.Strat.K == Strategy::Canary) {
+      Spec["strategy"] = {{"canary", canaryStrategy(W)}};
+    } else {
+      Spec["strategy"] = {{"blueGreen", blueGreenStrategy(W)}};
+    }
+    Workload["spec"] = Spec;
+    Docs.push_back(Workload);
+
+    if (!W.Ports.empty()) {
+      Docs.push_back(serviceDoc(W, Name, ""));
+      if (W.Strat.K == Strategy::Canary)
+        Docs.push_back(serviceDoc(W, Name + "-canary", "canary"));
+      if (W.Strat.K == Strategy::BlueGreen)
+        Docs.push_back(serviceDoc(W, Name + "-preview", "preview"));
+    }
+    if (W.Strat.K == Strategy::Canary && !W.Strat.Analysis.empty())
+      Docs.push_back(canaryAnalysis(W));
+    if (W.Strat.K == Strategy::BlueGreen && !W.Strat.Validate.empty())
+      Docs.push_back(blueGreenValidation(W));
+
+    if (auto PDB = disruptionBudget(W))
+      Docs.push_back(*PDB);
+    if (W.Scaling) {
+      if (W.Scaling->usesKeda()) {
+        for (json &D : kedaDocs(W, IsRollout))
+          Docs.push_back(std::move(D));
+      } else {
+        Docs.push_back(hpaDoc(W, IsRollout));
+      }
+    }
+    return Docs;
+  }
+
+  json scaleTarget(const Workload &W, bool IsRollout) const {
+    if (IsRollout)
+      return {{"apiVersion", "argoproj.io/v1alpha1"}, {"kind", "Rollout"}, {"name", dnsName(W.Name)}};
+    return {{"apiVersion", "apps/v1"}, {"kind", "Deployment"}, {"name", dnsName(W.Name)}};
+  }
+
+  json canaryStrategy(const Workload &W) const {
+    json Steps = json::array();
+    for (size_t I = 0; I < W.Strat.Steps.size(); ++I) {
+      double Weight = W.Strat.Steps[I];
+      if (Weight >= 100)
+        break;
+      Steps.push_back({{"setWeight", int(std::lround(Weight))}});
+      if (W.Strat.StepPauseMs)
+        Steps.push_back({{"pause", {{"duration", durationString(W.Strat.StepPauseMs)}}}});
+      else
+        Steps.push_back({{"pause", json::object()}});
+    }
+    json C;
+    C["canaryService"] = dnsName(W.Name) + "-canary";
+    C["stableService"] = dnsName(W.Name);
+    C["maxSurge"] = "25%";
+    C["maxUnavailable"] = 0;
+    if (!W.Strat.Analysis.empty())
+      C["analysis"] = {{"templates", json::array({{{"templateName", dnsName(W.Name) + "-analysis"}}})},
+                       {"startingStep", 1}};
+    C["steps"] = Steps;
+    // Without automatic rollback a failed analysis pauses instead of aborting.
+    if (!W.Strat.automaticRollback())
+      C["abortScaleDownDelaySeconds"] = 0;
+    return C;
+  }
+
+  json blueGreenStrategy(const Workload &W) const {
+    json B;
+    B["activeService"] = dnsName(W.Name);
+    B["previewService"] = dnsName(W.Name) + "-preview";
+    B["autoPromotionEnabled"] = W.Strat.AutoPromote;
+    B["scaleDownDelaySeconds"] = int(W.Strat.ScaleDownDelayMs / 1000);
+    if (W.Strat.PreviewReplicas)
+      B["previewReplicaCount"] = W.Strat.PreviewReplicas;
+    if (!W.Strat.Validate.empty())
+      B["prePromotionAnalysis"] = {
+          {"templates", json::array({{{"templateName", dnsName(W.Name) + "-validate"}}})}};
+    return B;
+  }
+
+  /// The PromQL measuring a canary metric of one workload.
+  std::string promQuery(const Workload &W, const std::string &Metric) const {
+    std::string Sel = "namespace=\"" + NS + "\",service=\"" + dnsName(W.Name) + "-canary\"";
+    if (Metric == "error_rate")
+      return "sum(rate(http_requests_total{" + Sel + ",code=~\"5..\"}[2m])) / "
+             "sum(rate(http_requests_total{" + Sel + "}[2m]))";
+    if (Metric == "success_rate")
+      return "sum(rate(http_requests_total{" + Sel + ",code!~\"5..\"}[2m])) / "
+             "sum(rate(http_requests_total{" + Sel + "}[2m]))";
+    std::string Quantile = "0." + Metric.substr(Metric.find("_p") + 2);
+    return "histogram_quantile(" + Quantile +
+           ", sum(rate(http_request_duration_seconds_bucket{" + Sel + "}[2m])) by (le))";
+  }
+
+  /// The condition in the query's units: ratios for rates, seconds for latency.
+  static std::string successCondition(const Condition &C) {
+    double Limit = C.Metric.find("rate") != std::string::npos ? C.Threshold / 100
+                                                              : C.Threshold / 1000;
+    std::string N = llvm::formatv("{0}", Limit).str();
+    return "result[0] " + C.Op + " " + N;
+  }
+
+  json canaryAnalysis(const Workload &W) const {
+    json Metrics = json::array();
+    for (const Condition &C : W.Strat.Analysis)
+      Metrics.push_back(
+          {{"name", dnsName(C.Metric)},
+           {"interval", durationString(W.Strat.AnalysisIntervalMs)},
+           {"failureLimit", W.Strat.FailureLimit},
+           {"successCondition", successCondition(C)},
+           {"provider", {{"prometheus", {{"address", Env.PrometheusUrl},
+                                          {"query", promQuery(W, C.Metric)}}}}}});
+    json A{{"apiVersion", "argoproj.io/v1alpha1"}, {"kind", "AnalysisTemplate"}};
+    A["metadata"] = metadata(dnsName(W.Name) + "-analysis", &W, "analysis");
+    A["spec"] = {{"metrics", Metrics}};
+    return A;
+  }
+
+  json blueGreenValidation(const Workload &W) const {
+    json Metrics = json::array();
+    int I = 0;
+    for (const Probe &P : W.Strat.Validate) {
+      std::string Host = dnsName(W.Name) + "-preview." + NS + ".svc";
+      json Container{{"name", "validate"}, {"image", "curlimages/curl:8.5.0"}};
+      if (P.K == Probe::HttpGet)
+        Container["args"] = {"-fsS", "--max-time", "10",
+                             "http://" + Host + ":" + std::to_string(P.Port) + P.Path};
+      else if (P.K == Probe::Tcp)
+        Container["args"] = {"-fsS", "--max-time", "10",
+                             "telnet://" + Host + ":" + std::to_string(P.Port)};
+      else
+        Container = {{"name", "validate"}, {"image", W.Image}, {"command", P.Command}};
+      Metrics.push_back(
+          {{"name", "validate-" + std::to_string(++I)},
+           {"provider", {{"job", {{"spec", {{"backoffLimit", 0},
+                                            {"template", {{"spec", {{"restartPolicy", "Never"},
+                                                                    {"containers", json::array({Container})}}}}}}}}}}}});
+    }
+    json A{{"apiVersion", "argoproj.io/v1alpha1"}, {"kind", "AnalysisTemplate"}};
+    A["metadata"] = metadata(dnsName(W.Name) + "-validate", &W, "analysis");
+    A["spec"] = {{"metrics", Metrics}};
+    return A;
+  }
+
+  std::optional<json> disruptionBudget(const Workload &W) const {
+    json Spec{{"selector", {{"matchLabels", selector(W)}}}};
+    if (W.Budget && W.Budget->MinAvailable)
+      Spec["minAvailable"] = intOrString(*W.Budget->MinAvailable);
+    else if (W.Budget && W.Budget->MaxUnavailable)
+      Spec["maxUnavailable"] = intOrString(*W.Budget->MaxUnavailable);
+    else if (W.K == Workload::ServiceKind && W.Strat.K == Strategy::Rolling)
+      // Rolling services always get a budget: at most one replica down at a time.
+      Spec["maxUnavailable"] = 1;
+    else
+      return std::nullopt;
+    json P{{"apiVersion", "policy/v1"}, {"kind", "PodDisruptionBudget"}};
+    P["metadata"] = metadata(dnsName(W.Name), &W);
+    P["spec"] = Spec;
+    return P;
+  }
+
+  json hpaDoc(const Workload &W, bool IsRollout) const {
+    const Autoscaling &A = *W.Scaling;
+    json Metrics = json::array();
+    auto resource = [&](const char *Name, double Percent) {
+      json Target{{"type", "Utilization"}, {"averageUtilization", int(std::lround(Percent))}};
+      json Resource{{"name", Name}, {"target", Target}};
+      Metrics.push_back({{"type", "Resource"}, {"resource", Resource}});
+    };
+    if (A.CpuPercent)
+      resource("cpu", *A.CpuPercent);
+    if (A.MemoryPercent)
+      resource("memory", *A.MemoryPercent);
+    if (Metrics.empty())
+      resource("cpu", 80);
+    json H{{"apiVersion", "autoscaling/v2"}, {"kind", "HorizontalPodAutoscaler"}};
+    H["metadata"] = metadata(dnsName(W.Name), &W);
+    H["spec"] = {{"scaleTargetRef", scaleTarget(W, IsRollout)},
+                 {"minReplicas", A.Min},
+                 {"maxReplicas", A.Max},
+                 {"metrics", Metrics},
+                 {"behavior",
+                  {{"scaleUp", {{"stabilizationWindowSeconds", 0}}},
+                   {"scaleDown", {{"stabilizationWindowSeconds", int(A.StabilizationMs / 1000)}}}}}};
+    return H;
+  }
+
+  /// The KEDA trigger for one queue, and the secret key its connection uses.
+  json queueTrigger(const Workload &W, const QueueTrigger &Q, const std::string &Value,
+                    std::vector<json> &Auths) const {
+    json Meta = json::object();
+    std::string Type;
+    std::string Param;
+    if (Q.Broker == "rabbitmq") {
+      Type = "rabbitmq";
+      Meta = {{"protocol", "amqp"}, {"queueName", Q.Queue}, {"mode", "QueueLength"}, {"value", Value}};
+      Param = "host";
+    } else if (Q.Broker == "kafka") {
+      Type = "kafka";
+      Meta = {{"topic", Q.Queue}, {"consumerGroup", dnsName(W.Name)}, {"lagThreshold", Value}};
+      Param = "bootstrapServers";
+    } else if (Q.Broker == "redis") {
+      Type = "redis";
+      Meta = {{"listName", Q.Queue}, {"listLength", Value}};
+      Param = "address";
+    } else if (Q.Broker == "aws_sqs") {
+      Type = "aws-sqs-queue";
+      Meta = {{"queueURL", Q.Queue},
+              {"queueLength", Value},
+              {"awsRegion", Env.Regions.empty() ? "us-east-1" : Env.Regions.front()}};
+      Param = "awsAccessKeyID";
+    } else {
+      Type = "nats-jetstream";
+      Meta = {{"stream", Q.Queue}, {"consumer", dnsName(W.Name)}, {"lagThreshold", Value}};
+      Param = "natsServerMonitoringEndpoint";
+    }
+    json T{{"type", Type}, {"name", dnsName(Q.Queue)}, {"metadata", Meta}};
+    if (Q.Connection) {
+      std::string SecretName, Key;
+      if (const SecretRef *R = Q.Connection->soleRef()) {
+        SecretName = dnsName(R->Secret);
+        Key = R->Component;
+      }
+      if (!SecretName.empty()) {
+        std::string AuthName = dnsName(W.Name + "-" + Q.Queue) + "-auth";
+        json Auth{{"apiVersion", "keda.sh/v1alpha1"}, {"kind", "TriggerAuthentication"}};
+        Auth["metadata"] = metadata(AuthName, &W, "autoscaling");
+        Auth["spec"] = {{"secretTargetRef",
+                         json::array({{{"parameter", Param}, {"name", SecretName}, {"key", Key}}})}};
+        Auths.push_back(Auth);
+        T["authenticationRef"] = {{"name", AuthName}};
+      } else if (Q.Connection->isPlain()) {
+        T["metadata"][Param] = Q.Connection->plainText();
+      }
+    }
+    return T;
+  }
+
+  /// The end of a cron window: start + duration, when the start is a plain
+  /// minute and hour.
+  static std::string cronEnd(const std::string &Start, int64_t DurationMs) {
+    llvm::SmallVector<llvm::StringRef, 5> F;
+    llvm::StringRef(Start).split(F, ' ', -1, false);
+    int Minute, Hour;
+    if (F.size() != 5 || F[0].getAsInteger(10, Minute) || F[1].getAsInteger(10, Hour))
+      return Start;
+    int64_t Total = Hour * 60 + Minute + DurationMs / 60000;
+    int EndHour = int((Total / 60) % 24), EndMinute = int(Total % 60);
+    return std::to_string(EndMinute) + " " + std::to_string(EndHour) + " " + F[2].str() +
+           " " + F[3].str() + " " + F[4].str();
+  }
+
+  std::vector<json> kedaDocs(const Workload &W, bool IsRollout) const {
+    const Autoscaling &A = *W.Scaling;
+    std::vector<json> Auths;
+    json Triggers = json::array();
+    for (const QueueTrigger &Q : A.Queues)
+      Triggers.push_back(queueTrigger(W, Q, std::to_string(Q.PerReplica), Auths));
+    for (const ScheduleWindow &S : A.Schedules)
+      Triggers.push_back({{"type", "cron"},
+                          {"metadata", {{"timezone", S.Timezone},
+                                        {"start", S.Cron},
+                                        {"end", cronEnd(S.Cron, S.DurationMs)},
+                                        {"desiredReplicas", std::to_string(S.Min)}}}});
+    for (const EventTrigger &E : A.Events) {
+      if (E.Action != "scale_out")
+        continue; // Alerts and rollbacks are the engine's business (docs/emit.md).
+      for (const Condition &C : E.Conditions) {
+        if (C.Metric == "queue_length") {
+          QueueTrigger Q{E.Queue.empty() ? dnsName(W.Name) : E.Queue, "rabbitmq",
+                         int(C.Threshold), std::nullopt};
+          for (const QueueTrigger &Known : A.Queues)
+            if (Known.Queue == Q.Queue)
+              Q = Known;
+          Triggers.push_back(queueTrigger(W, Q, std::to_string(int(C.Threshold)), Auths));
+          continue;
+        }
+        json Meta{{"serverAddress", Env.PrometheusUrl},
+                  {"query", promQuery(W, C.Metric)},
+                  {"threshold", llvm::formatv("{0}", C.Metric.find("rate") != std::string::npos
+                                                         ? C.Threshold / 100
+                                                         : C.Threshold / 1000)
+                                    .str()}};
+        Triggers.push_back({{"type", "prometheus"}, {"name", dnsName(E.Kind)}, {"metadata", Meta}});
+      }
+    }
+    // Resource thresholds join the same ScaledObject: never an HPA beside it.
+    if (A.CpuPercent)
+      Triggers.push_back({{"type", "cpu"}, {"metricType", "Utilization"},
+                          {"metadata", {{"value", std::to_string(int(std::lround(*A.CpuPercent)))}}}});
+    if (A.MemoryPercent)
+      Triggers.push_back({{"type", "memory"}, {"metricType", "Utilization"},
+                          {"metadata", {{"value", std::to_string(int(std::lround(*A.MemoryPercent)))}}}});
+    json S{{"apiVersion", "keda.sh/v1alpha1"}, {"kind", "ScaledObject"}};
+    S["metadata"] = metadata(dnsName(W.Name), &W, "autoscaling");
+    S["spec"] = {{"scaleTargetRef", scaleTarget(W, IsRollout)},
+                 {"minReplicaCount", A.Min},
+                 {"maxReplicaCount", A.Max},
+                 {"cooldownPeriod", int(A.CooldownMs / 1000)},
+                 {"advanced", {{"horizontalPodAutoscalerConfig",
+                                {{"behavior", {{"scaleDown", {{"stabilizationWindowSeconds",
+                                                               int(A.StabilizationMs / 1000)}}}}}}}}},
+                 {"triggers", Triggers}};
+    std::vector<json> Docs = std::move(Auths);
+    Docs.push_back(S);
+    return Docs;
+  }
+
+  json jobDoc(const Workload &W) const {
+    const JobSpec Spec = W.Job.value_or(JobSpec());
+    json JobSpecJ;
+    JobSpecJ["backoffLimit"] = Spec.Retries;
+    if (Spec.TimeoutMs)
+      JobSpecJ["activeDeadlineSeconds"] = int(Spec.TimeoutMs / 1000);
+    JobSpecJ["template"] = podTemplate(W);
+    if (Spec.Schedule.empty()) {
+      json J{{"apiVersion", "batch/v1"}, {"kind", "Job"}};
+      J["metadata"] = metadata(dnsName(W.Name), &W);
+      J["spec"] = JobSpecJ;
+      return J;
+    }
+    std::string Policy = Spec.Concurrency == "allow"     ? "Allow"
+                         : Spec.Concurrency == "replace" ? "Replace"
+                                                         : "Forbid";
+    json C{{"apiVersion", "batch/v1"}, {"kind", "CronJob"}};
+    C["metadata"] = metadata(dnsName(W.Name), &W);
+    C["spec"] = {{"schedule", Spec.Schedule},
+                 {"concurrencyPolicy", Policy},
+                 {"successfulJobsHistoryLimit", 3},
+                 {"failedJobsHistoryLimit", 3},
+                 {"jobTemplate", {{"metadata", {{"labels", labels(&W)}}}, {"spec", JobSpecJ}}}};
+    return C;
+  }
+
+  json backupCronJob() const {
+    const Environment::BackupPolicy &B = *Env.Backup;
+    json Args = json::array({"backup", "create", "--env", Env.Name});
+    if (B.Verify)
+      Args.push_back("--verify");
+    json Container{{"name", "backup"},
+                   {"image", BackupImage},
+                   {"args", Args},
+                   {"env", json::array({{{"name", "DEPLOYC_BACKUP_LOCATIONS"},
+                                         {"value", llvm::join(B.Locations, ",")}}})},
+                   {"securityContext", containerSecurity()}};
+    json Pod{{"restartPolicy", "OnFailure"},
+             {"securityContext", {{"runAsNonRoot", true}, {"seccompProfile", {{"type", "RuntimeDefault"}}}}},
+             {"containers", json::array({Container})}};
+    json C{{"apiVersion", "batch/v1"}, {"kind", "CronJob"}};
+    C["metadata"] = metadata("deployc-backup", nullptr, "backup");
+    C["spec"] = {{"schedule", B.Schedule},
+                 {"concurrencyPolicy", "Forbid"},
+                 {"jobTemplate", {{"spec", {{"backoffLimit", 2},
+                                            {"template", {{"metadata", {{"labels", labels(nullptr, "backup")}}},
+                                                          {"spec", Pod}}}}}}}};
+    return C;
+  }
+
+  //===--------------------------------------------------------------------===//
+  // Patches
+  //===--------------------------------------------------------------------===//
+
+  void applyPatches(std::vector<json> &Docs, const std::vector<Patch> &Patches,
+                    const Workload *W) {
+    for (const Patch &P : Patches) {
+      json Body = json::parse(P.JSON, nullptr, false);
+      bool Applied = false;
+      for (json &D : Docs)
+        if (D.value("kind", "") == P.Kind) {
+          D.merge_patch(Body);
+          Applied = true;
+        }
+      if (Applied)
+        AppliedPatches.insert(&P);
+      else if (W)
+        checkTarget(P, Docs);
+      else
+        PendingEnvPatches.insert(&P);
+    }
+  }
+
+  void checkTarget(const Patch &P, const std::vector<json> &Docs) {
+    std::set<std::string> Kinds;
+    for (const json &D : Docs)
+      Kinds.insert(D.value("kind", ""));
+    std::string List;
+    for (const std::string &K : Kinds)
+      List += (List.empty() ? "`" : ", `") + K + "`";
+    Diags.report(DiagID::PatchTargetNotEmitted, P.Where,
+                 {P.Kind, "`" + P.Target + "` in environment `" + Env.Name + "`",
+                  List});
+  }
+
+  void reportUnusedPatches() {
+    for (const Patch *P : PendingEnvPatches)
+      if (!AppliedPatches.count(P))
+        Diags.report(DiagID::PatchTargetNotEmitted, P->Where,
+                     {P->Kind, "environment `" + Env.Name + "`", "none of that kind"});
+  }
+
+  const Environment &Env;
+  DiagnosticEngine &Diags;
+  std::string NS;
+  std::set<const Patch *> AppliedPatches, PendingEnvPatches;
+};
+
+} // namespace
+
+std::vector<EmittedFile> emit::emitKubernetes(const Environment &Env, DiagnosticEngine &Diags) {
+  std::vector<EmittedFile> Out;
+  for (auto &[Name, Docs] : KubernetesEmitter(Env, Diags).run())
+    Out.push_back({Env.Name + "/" + Name, toYAMLStream(Docs)});
+  return Out;
+}
+
+std::string emit::emitKubernetesStream(const Environment &Env, DiagnosticEngine &Diags) {
+  std::string Out;
+  for (auto &[Name, Docs] : KubernetesEmitter(Env, Diags).run())
+    Out += toYAMLStream(Docs);
+  return Out;
+}
