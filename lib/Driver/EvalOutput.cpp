@@ -98,7 +98,13 @@ json environmentJSON(const Program &P, const EnvironmentModel &M) {
     bool FromStdlib = Mod && Mod->IsStdlib;
     if (FromStdlib && E.Decl != M.TierDecl && !P.UseCounts.lookup(E.Decl))
       continue;
-    J[Key][E.Decl->Name.Name] = toJSON(E.Val);
+    json V = toJSON(E.Val);
+    // A component's default is a secret value: say it exists, never show it.
+    if (E.Decl->Kind == ast::DeclKind::SecretType && V.contains("component"))
+      for (auto &[Name, C] : V["component"].items())
+        if (C.contains("default"))
+          C["default"] = "(sensitive)";
+    J[Key][E.Decl->Name.Name] = V;
   }
   return J;
 }

@@ -19,9 +19,12 @@ using namespace deployc::plan;
 
 namespace {
 
-/// A JSON array of strings: Dockerfile exec form.
+/// A JSON array of strings, `["a", "b"]`: Dockerfile exec form.
 std::string execForm(const std::vector<std::string> &Args) {
-  return json(Args).dump();
+  std::string S = "[";
+  for (size_t I = 0; I < Args.size(); ++I)
+    S += (I ? ", " : "") + json(Args[I]).dump();
+  return S + "]";
 }
 
 std::string secretEnvName(const std::string &Build, const std::string &Id) {
@@ -56,7 +59,7 @@ std::string copyLine(const std::string &Path) {
     Dest = Dest.substr(2);
   if (Dest.empty() || Dest == ".")
     return "COPY . ./\n";
-  return "COPY " + json(std::vector<std::string>{Path, "./" + Dest}).dump() + "\n";
+  return "COPY " + execForm({Path, "./" + Dest}) + "\n";
 }
 
 } // namespace
@@ -78,7 +81,7 @@ std::string emit::renderDockerfile(const Build &B) {
     if (!S.Manifests.empty()) {
       std::vector<std::string> Args = S.Manifests;
       Args.push_back("./");
-      D += "COPY " + json(Args).dump() + "\n";
+      D += "COPY " + execForm(Args) + "\n";
     }
     for (const RunStep &R : S.Install)
       D += runLine(R);
@@ -88,8 +91,7 @@ std::string emit::renderDockerfile(const Build &B) {
       D += runLine(R);
     for (const auto &[From, Files] : S.CopyFrom)
       for (const auto &[Src, Dst] : Files)
-        D += "COPY --from=" + dnsName(From) + " " +
-             json(std::vector<std::string>{Src, Dst}).dump() + "\n";
+        D += "COPY --from=" + dnsName(From) + " " + execForm({Src, Dst}) + "\n";
     for (const std::string &C : S.Config)
       D += copyLine(C);
     for (int P : S.Expose)

@@ -31,6 +31,13 @@ std::string memoryQuantity(int64_t Bytes) { return sema::formatMemory(Bytes); }
 
 std::string durationString(int64_t Ms) { return sema::formatDuration(Ms); }
 
+/// Shortest decimal text of a number: 0.5, 0.01, 300.
+std::string number(double V) {
+  char Buf[32];
+  std::snprintf(Buf, sizeof(Buf), "%.10g", V);
+  return Buf;
+}
+
 json intOrString(const IntOrPercent &V) {
   if (V.IsPercent)
     return sema::formatPercent(V.Value);
@@ -735,8 +742,7 @@ private:
   static std::string successCondition(const Condition &C) {
     double Limit = C.Metric.find("rate") != std::string::npos ? C.Threshold / 100
                                                               : C.Threshold / 1000;
-    std::string N = llvm::formatv("{0}", Limit).str();
-    return "result[0] " + C.Op + " " + N;
+    return "result[0] " + C.Op + " " + number(Limit);
   }
 
   json canaryAnalysis(const Workload &W) const {
@@ -916,10 +922,9 @@ private:
         }
         json Meta{{"serverAddress", Env.PrometheusUrl},
                   {"query", promQuery(W, C.Metric)},
-                  {"threshold", llvm::formatv("{0}", C.Metric.find("rate") != std::string::npos
-                                                         ? C.Threshold / 100
-                                                         : C.Threshold / 1000)
-                                    .str()}};
+                  {"threshold", number(C.Metric.find("rate") != std::string::npos
+                                           ? C.Threshold / 100
+                                           : C.Threshold / 1000)}};
         Triggers.push_back({{"type", "prometheus"}, {"name", dnsName(E.Kind)}, {"metadata", Meta}});
       }
     }

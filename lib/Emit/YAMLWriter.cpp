@@ -18,9 +18,13 @@ bool needsQuotes(const std::string &S) {
   if (std::regex_match(S, NonString))
     return true;
   // Leading indicators and embedded `: ` / ` #` change the meaning of a plain scalar.
-  static const std::string Indicators = "-?:,[]{}#&*!|>'\"%@`";
+  static const std::string Indicators = ",[]{}#&*!|>'\"%@`";
   if (Indicators.find(S.front()) != std::string::npos || S.front() == ' ' ||
       S.back() == ' ' || S.back() == ':')
+    return true;
+  // `-`, `?` and `:` start a block only when a space follows.
+  if ((S.front() == '-' || S.front() == '?' || S.front() == ':') &&
+      (S.size() == 1 || S[1] == ' '))
     return true;
   return S.find(": ") != std::string::npos || S.find(" #") != std::string::npos ||
          S.find('\t') != std::string::npos;

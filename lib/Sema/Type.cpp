@@ -146,7 +146,7 @@ std::string Type::describe() const {
         Names.push_back(ast::getDeclKindDescription(ast::DeclKind(K)).str());
     return "a reference to a " + joinOr(Names);
   }
-  case TypeKind::List: return "a list of " + Element->describe();
+  case TypeKind::List: return "a list of " + Element->describePlural();
   case TypeKind::Map: return "a block of " + Element->describe();
   case TypeKind::Range: return "a range such as `2..20`";
   case TypeKind::Object: return "a `" + Schema->Name + "` block";
@@ -158,6 +158,26 @@ std::string Type::describe() const {
   }
   }
   return "a value";
+}
+
+std::string Type::describePlural() const {
+  switch (Kind) {
+  case TypeKind::String: return "strings";
+  case TypeKind::Secret: return "secret values";
+  case TypeKind::SecretString: return "strings or secret values";
+  case TypeKind::Int: return "integers";
+  case TypeKind::Float: return "numbers";
+  case TypeKind::Bool: return "booleans";
+  case TypeKind::Duration: return "durations";
+  case TypeKind::Cpu: return "cpu quantities";
+  case TypeKind::Memory: return "memory quantities";
+  case TypeKind::Percent: return "percentages";
+  case TypeKind::Port: return "port numbers";
+  case TypeKind::Enum: return Enum->Name + " values";
+  case TypeKind::Variant: return Variant->Name + "s";
+  case TypeKind::Any: return "values";
+  default: return "elements (" + describe() + ")";
+  }
 }
 
 bool sema::isAssignable(const Type *From, const Type *To) {

@@ -86,6 +86,8 @@ public:
   }
   /// "a duration", "a list of strings", "a service, worker pool or job".
   std::string describe() const;
+  /// "strings", "durations": for "a list of ...".
+  std::string describePlural() const;
 };
 
 /// Whether a value of type From may be used where To is expected. Error and Any
