@@ -169,9 +169,35 @@ json sarifRegion(const SourceManager &SM, SourceRange Range) {
               {"endColumn", codePointColumn(SM, Range.File, Range.End)}};
 }
 
+/// SARIF artifact locations are URIs: absolute paths become file:// URIs,
+/// stdlib files are relative to the DEPLOYC_STDLIB base, the rest stay
+/// relative (to the working directory, SARIF's default base).
+json sarifArtifact(llvm::StringRef Path) {
+  std::string Encoded;
+  auto encode = [&](llvm::StringRef P) {
+    for (unsigned char C : P) {
+      if (llvm::isAlnum(C) || llvm::StringRef("/-._~").contains(C))
+        Encoded += C;
+      else
+        Encoded += "%" + llvm::utohexstr(C, /*LowerCase=*/false, 2);
+    }
+  };
+  if (Path.consume_front("<stdlib>/")) {
+    encode(Path);
+    return json{{"uri", Encoded}, {"uriBaseId", "DEPLOYC_STDLIB"}};
+  }
+  if (Path.startswith("/")) {
+    Encoded = "file://";
+    encode(Path);
+    return json{{"uri", Encoded}};
+  }
+  encode(Path);
+  return json{{"uri", Encoded}};
+}
+
 json sarifLocation(const SourceManager &SM, SourceRange Range) {
   return json{{"physicalLocation",
-               {{"artifactLocation", {{"uri", SM.getPath(Range.File).str()}}},
+               {{"artifactLocation", sarifArtifact(SM.getPath(Range.File))},
                 {"region", sarifRegion(SM, Range)}}}};
 }
 
@@ -263,10 +289,21 @@ void deployc::renderDiagnosticsSARIF(llvm::raw_ostream &OS,
   for (auto &[ID, Index] : RuleIndex) {
     Index = Rules.size();
     const DiagInfo &Info = getDiagInfo(DiagID(ID));
+    // The message template with its placeholders shown as "...".
+    std::string Short;
+    for (size_t I = 0; I < Info.Message.size(); ++I) {
+      if (Info.Message[I] == '{' && I + 2 < Info.Message.size() &&
+          llvm::isDigit(Info.Message[I + 1]) && Info.Message[I + 2] == '}') {
+        Short += "...";
+        I += 2;
+        continue;
+      }
+      Short += Info.Message[I];
+    }
     Rules.push_back(
         {{"id", Info.Code.str()},
          {"name", Info.Name.str()},
-         {"shortDescription", {{"text", Info.Message.str()}}},
+         {"shortDescription", {{"text", Short}}},
          {"help", {{"text", "run `deployc explain " + Info.Code.str() + "`"}}},
          {"defaultConfiguration", {{"level", sarifLevel(Info.DefaultSeverity).str()}}},
          {"properties", {{"stage", getStageName(Info.Stage).str()}}}});
@@ -294,7 +331,7 @@ void deployc::renderDiagnosticsSARIF(llvm::raw_ostream &OS,
       json Changes = json::array();
       for (const FixIt &F : D.FixIts)
         Changes.push_back(
-            {{"artifactLocation", {{"uri", SM.getPath(F.Range.File).str()}}},
+            {{"artifactLocation", sarifArtifact(SM.getPath(F.Range.File))},
              {"replacements",
               json::array({{{"deletedRegion", sarifRegion(SM, F.Range)},
                             {"insertedContent", {{"text", F.Replacement}}}}})}});
@@ -308,7 +345,6 @@ void deployc::renderDiagnosticsSARIF(llvm::raw_ostream &OS,
             {{"driver",
               {{"name", "deployc"},
                {"version", ToolVersion.str()},
-               {"informationUri", "https://example.invalid/deployc/docs/diagnostics"},
                {"rules", std::move(Rules)}}}}},
            {"columnKind", "unicodeCodePoints"},
            {"results", std::move(Results)}};

@@ -248,9 +248,10 @@ int driver::runExplain(llvm::StringRef Code, bool List, llvm::raw_ostream &Out,
   llvm::StringRef Text = getDiagExplanation(Info.Code);
   Out << Info.Code << " (" << getSeverityName(Info.DefaultSeverity) << ", "
       << getStageName(Info.Stage) << " stage): " << Info.Message << "\n";
-  if (!Text.empty())
+  if (!Text.empty()) {
     Out << '\n' << Text;
-  if (!Text.endswith("\n"))
-    Out << '\n';
+    if (!Text.endswith("\n"))
+      Out << '\n';
+  }
   return ExitSuccess;
 }

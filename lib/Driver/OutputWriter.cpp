@@ -9,6 +9,8 @@
 using namespace deployc;
 using namespace llvm;
 
+static const char *const MarkerName = ".deployc-emit";
+
 static Error errorFor(const Twine &What, std::error_code EC) {
   return createStringError(EC, What + ": " + EC.message());
 }
@@ -34,6 +36,37 @@ Error driver::writeDirectoryAtomically(StringRef Dir,
     return errorFor(Model, EC);
 
   auto cleanup = [&] { sys::fs::remove_directories(Temp); };
+  // Only a folder deployc wrote (it holds the marker) or an empty one may be
+  // replaced: emitting into a source tree must not delete the user's files.
+  if (sys::fs::is_directory(Target)) {
+    SmallString<256> Marker(Target);
+    sys::path::append(Marker, MarkerName);
+    std::error_code EC;
+    sys::fs::directory_iterator It(Target, EC);
+    bool Empty = !EC && It == sys::fs::directory_iterator();
+    if (!Empty && !sys::fs::exists(Marker)) {
+      cleanup();
+      return createStringError(
+          std::errc::file_exists,
+          "the folder exists and was not written by `deployc emit` (no %s in it); "
+          "choose another folder or remove it",
+          MarkerName);
+    }
+  } else if (sys::fs::exists(Target)) {
+    cleanup();
+    return createStringError(std::errc::not_a_directory, "not a directory");
+  }
+  {
+    SmallString<256> Marker(Temp);
+    sys::path::append(Marker, MarkerName);
+    std::error_code EC;
+    raw_fd_ostream OS(Marker, EC, sys::fs::OF_None);
+    if (EC) {
+      cleanup();
+      return errorFor(Marker, EC);
+    }
+    OS << "This folder is written by `deployc emit`; each run replaces all of it.\n";
+  }
   for (const emit::EmittedFile &F : Files) {
     SmallString<256> Path(Temp);
     sys::path::append(Path, sys::path::Style::posix, F.Path);

@@ -538,6 +538,12 @@ private:
     W.Health.FailureThreshold = integer(H.get("failure_threshold"));
     W.Health.SuccessThreshold = integer(H.get("success_threshold"));
     W.Health.InitialDelaySeconds = seconds(H.get("initial_delay"));
+    // Probes naming a port follow that port's number in this environment.
+    for (std::optional<Probe> *P : {&W.Health.Liveness, &W.Health.Readiness, &W.Health.Startup})
+      if (*P && !(*P)->PortName.empty())
+        for (const Port &Pt : W.Ports)
+          if (Pt.Name == (*P)->PortName)
+            (*P)->Port = Pt.Number;
     W.Env = envVars(V.get("env"));
     for (const auto &[Path, Content] : V.get("config").getFields())
       W.Configs.push_back({Path, str(Content)});
@@ -593,12 +599,17 @@ private:
       Q.PoolMax = integer(Pool.get("max"), Q.PoolMin);
       Q.PerReplica = integer(Pool.get("per_replica"), 10);
       W.Queue = Q;
-      // A worker pool scales on its queue: one KEDA trigger, the pool bounds.
+      // A worker pool scales on its queues: KEDA triggers, the pool bounds.
       if (!W.Scaling) {
         Autoscaling A;
         A.Min = Q.PoolMin;
         A.Max = Q.PoolMax;
-        A.Queues.push_back({Q.Name, Q.Broker, Q.PerReplica, Q.Connection});
+        for (const auto &[Name, QV] : V.get("queue").getFields()) {
+          QueueTrigger T{Name, str(QV.get("broker")), Q.PerReplica, std::nullopt};
+          if (QV.getField("connection"))
+            T.Connection = text(QV.get("connection"));
+          A.Queues.push_back(T);
+        }
         A.Autoscaler = "keda";
         W.Scaling = A;
       }

@@ -538,22 +538,36 @@ private:
     return Value::poison(R);
   }
 
-  /// The number of the current workload's port `Name`.
+  /// The number of the current workload's port `Name`, with the environment's
+  /// overrides applied (the last layer that sets it wins).
   Value portNumber(llvm::StringRef Name, SourceRange R) {
     if (!CurDecl)
       return Value::poison(R);
-    for (const Entry *E : CurDecl->Body->Entries) {
-      if (E->Key.Name != "port" || !E->Label || E->Label->Name != Name)
-        continue;
-      if (auto *A = llvm::dyn_cast<AssignEntry>(E))
-        return Value::integer(eval(*A->Value).getInt(), R);
-      if (auto *B = llvm::dyn_cast<BlockEntry>(E))
-        for (const Entry *Inner : B->Body->Entries)
-          if (Inner->Key.Name == "port")
-            if (auto *IA = llvm::dyn_cast<AssignEntry>(Inner))
-              return Value::integer(eval(*IA->Value).getInt(), R);
+    std::optional<Value> Found;
+    auto scan = [&](const Block &B) {
+      for (const Entry *E : B.Entries) {
+        if (E->Key.Name != "port" || !E->Label || E->Label->Name != Name)
+          continue;
+        if (auto *A = llvm::dyn_cast<AssignEntry>(E))
+          Found = Value::integer(eval(*A->Value).getInt(), R);
+        if (auto *BE = llvm::dyn_cast<BlockEntry>(E))
+          for (const Entry *Inner : BE->Body->Entries)
+            if (Inner->Key.Name == "port")
+              if (auto *IA = llvm::dyn_cast<AssignEntry>(Inner))
+                Found = Value::integer(eval(*IA->Value).getInt(), R);
+      }
+    };
+    scan(*CurDecl->Body);
+    auto Overlays = P.Overlays.find(CurDecl);
+    if (Cur && Overlays != P.Overlays.end()) {
+      for (const Overlay &O : Overlays->second)
+        if (Cur->TierDecl && O.Target == Cur->TierDecl)
+          scan(*O.Entry->Body);
+      for (const Overlay &O : Overlays->second)
+        if (Cur->Decl && O.Target == Cur->Decl)
+          scan(*O.Entry->Body);
     }
-    return Value::poison(R);
+    return Found ? *Found : Value::poison(R);
   }
 
   Value evalMember(const MemberExpr &M) {

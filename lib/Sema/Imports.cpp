@@ -119,7 +119,20 @@ private:
     auto Buf = llvm::MemoryBuffer::getFile(Path, /*IsText=*/true);
     if (!Buf) {
       std::string Shown = ModuleName.empty() ? I->FilePath : ModuleName;
-      P.Diags.report(DiagID::ModuleNotFound, importRange(I), {Shown, Path});
+      std::string Looked = Path;
+      // `import std.tiers` names a module, not a declaration in one.
+      if (!ModuleName.empty() && I->Names.size() == 1 && !I->Wildcard) {
+        llvm::SmallString<256> Whole(llvm::sys::path::parent_path(Path));
+        llvm::sys::path::append(Whole, llvm::sys::path::stem(Path));
+        llvm::sys::path::append(Whole, I->Names.front().Name + ".deploy");
+        llvm::SmallString<256> Sibling(llvm::sys::path::parent_path(Path));
+        llvm::sys::path::append(Sibling, I->Names.front().Name + ".deploy");
+        std::string Full = ModuleName + "." + I->Names.front().Name;
+        if (llvm::sys::fs::exists(Sibling) || llvm::sys::fs::exists(Whole))
+          Looked += "; `" + Full + "` is a module: write `import " + Full +
+                    ".*` or `import " + Full + ".NAME`";
+      }
+      P.Diags.report(DiagID::ModuleNotFound, importRange(I), {Shown, Looked});
       return nullptr;
     }
     // Stdlib files print as <stdlib>/NAME.deploy: the same on every machine.

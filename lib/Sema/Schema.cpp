@@ -462,7 +462,7 @@ struct Vocabulary {
         .value("target", Str, 0, "the final stage (default: the last)")
         .value("platforms", Strs)
         .value("context", Str)
-        .value("ignore", Strs, 0, "written to .dockerignore")
+        .value("ignore", Strs, 0, "written to docker/<build>/Dockerfile.dockerignore")
         .value("image", Str, 0, "the image name this build produces");
     Fill(Task, "task", "An editor task")
         .value("command", Str, FieldRequired)
@@ -574,3 +574,4 @@ std::string sema::getBuiltinSignature(const BuiltinFunction &F) {
 
 const EnumDef &sema::getTierRestrictionEnum() { return vocab().Restriction; }
 const EnumDef &sema::getPatchKindEnum() { return vocab().PatchKind; }
+const EnumDef &sema::getEventKindEnum() { return vocab().EventKind; }

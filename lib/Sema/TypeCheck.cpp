@@ -311,6 +311,17 @@ private:
       Diags.report(DiagID::UnexpectedLabel, E.Label->Range, {Key, E.Label->Name});
       return;
     }
+    if (F->Name == "event" && !getEventKindEnum().contains(E.Label->Name)) {
+      std::string Suggestion;
+      std::string Hint = didYouMean(E.Label->Name, getEventKindEnum().Members, &Suggestion);
+      if (Hint.empty())
+        Hint = "; expected one of " + joinTicks(getEventKindEnum().Members);
+      auto D = Diags.report(DiagID::UnknownEnumMember, E.Label->Range,
+                            {E.Label->Name, getEventKindEnum().Name, Hint});
+      if (!Suggestion.empty())
+        D.fixIt(E.Label->Range, Suggestion);
+      return;
+    }
     if (F->Name == "patch" && !getPatchKindEnum().contains(E.Label->Name)) {
       std::string Suggestion;
       std::string Hint = didYouMean(E.Label->Name, getPatchKindEnum().Members, &Suggestion);
@@ -1031,23 +1042,32 @@ private:
     case BinaryOp::Mul:
     case BinaryOp::Div: {
       const Type *L = check(*B.LHS, Hint && Hint->isNumeric() ? Hint : nullptr);
+      bool LStringy = L->is(TypeKind::String) || L->is(TypeKind::Secret);
       const Type *R;
-      if (B.Op == BinaryOp::Mul || B.Op == BinaryOp::Div)
+      // The right operand of `*` and `/` is a plain factor; of `+` on strings,
+      // anything printable; otherwise the same kind as the left.
+      if (B.Op == BinaryOp::Mul || B.Op == BinaryOp::Div ||
+          (B.Op == BinaryOp::Add && LStringy))
         R = synth(*B.RHS);
       else
         R = check(*B.RHS, L->isError() ? nullptr : L);
       if (L->isError() || R->isError())
         return Type::get(TypeKind::Error);
-      bool Stringy = L->is(TypeKind::String) || L->is(TypeKind::Secret) ||
-                     R->is(TypeKind::String) || R->is(TypeKind::Secret);
+      bool Stringy = LStringy || R->is(TypeKind::String) || R->is(TypeKind::Secret);
       if (B.Op == BinaryOp::Add && Stringy)
         return Type::get(containsSecret(L) || containsSecret(R) ? TypeKind::Secret
                                                                 : TypeKind::String);
       if ((B.Op == BinaryOp::Mul || B.Op == BinaryOp::Div) && L->isNumeric() &&
-          (R->is(TypeKind::Int) || R->is(TypeKind::Float)))
+          (R->is(TypeKind::Int) || R->is(TypeKind::Float))) {
+        // An integer times a fraction is a fraction, not an integer.
+        if (L->is(TypeKind::Int) && R->is(TypeKind::Float))
+          return Type::get(TypeKind::Float);
         return L;
+      }
       if (L->isNumeric() && isAssignable(R, L))
         return L;
+      if (L->is(TypeKind::Int) && R->is(TypeKind::Float))
+        return R;
       Diags.report(DiagID::InvalidOperands, B.OpRange,
                    {getSpelling(B.Op).str(), L->describe(), R->describe()});
       return Type::get(TypeKind::Error);

@@ -75,6 +75,8 @@ ReplicaBounds replicaBounds(const Value &W) {
   const Value &Pool = W.get("pool");
   if (!B.Min && Pool.get("min").is(Value::Kind::Int))
     B.Min = Pool.get("min").getInt();
+  if (!B.Max && Pool.get("max").is(Value::Kind::Int))
+    B.Max = Pool.get("max").getInt();
   if (!B.Min)
     B.Min = B.Initial ? *B.Initial : 1;
   if (!B.Initial)
@@ -196,7 +198,10 @@ public:
            Field == "refresh" || Field == "interval" || Field == "check_every" ||
            Field == "scrape_interval"))
         Diags.report(DiagID::DurationNotPositive, at(V, E.Decl), {Path});
-      if (V.is(Value::Kind::Duration) && V.getInt() < 0)
+      if (V.is(Value::Kind::Duration) && V.getInt() < 0 &&
+          !(Field == "every" || Field == "period" || Field == "timeout" ||
+            Field == "refresh" || Field == "interval" || Field == "check_every" ||
+            Field == "scrape_interval"))
         Diags.report(DiagID::ValueOutOfRange, at(V, E.Decl),
                      {Path, "zero or longer", V.toDisplayString()});
       if (V.is(Value::Kind::Range)) {
@@ -679,8 +684,13 @@ public:
     for (const EvaluatedDecl &E : M.Decls) {
       if (!isUserDecl(E.Decl))
         continue;
+      // A secret type's `rotation` interval is the default for its secrets.
+      bool TypeRotates = false;
+      if (const Value &T = E.Val.get("type"); T.is(Value::Kind::Ref))
+        if (const Value *TV = M.find(T.getDecl()))
+          TypeRotates = TV->get("rotation").is(Value::Kind::Duration);
       if (E.Decl->Kind == DeclKind::Secret && P.UseCounts.lookup(E.Decl) &&
-          !E.Val.getField("rotation"))
+          !E.Val.getField("rotation") && !TypeRotates)
         Diags.report(DiagID::RotationRequired, E.Decl->Name.Range, {E.Decl->Name.Name, Tier})
             .note(DiagID::NoteTierDeclaredHere, M.TierDecl->Name.Range, {Tier});
       if (E.Decl->Kind == DeclKind::Service) {
@@ -725,6 +735,7 @@ public:
         checkDisruptionBudget(E);
         checkReplicasInRange(E);
         checkRollingUnavailability(E);
+        checkTierMaxReplicas(E, M);
       }
     }
   }
@@ -812,6 +823,23 @@ public:
                    {describe(E.Decl), MaxU.toDisplayString(), std::to_string(*B.Min)});
   }
 
+  void checkTierMaxReplicas(const EvaluatedDecl &E, const EnvironmentModel &M) {
+    const Value &Max = M.Tier.get("max_replicas");
+    if (!Max.is(Value::Kind::Int) || !M.TierDecl)
+      return;
+    ReplicaBounds B = replicaBounds(E.Val);
+    int64_t Most = std::max(B.Max.value_or(0), B.Initial.value_or(0));
+    if (Most <= Max.getInt())
+      return;
+    const Value &Where = E.Val.get("scaling").get("replicas").isNull()
+                             ? E.Val.get("replicas")
+                             : E.Val.get("scaling").get("replicas");
+    Diags.report(DiagID::TierMaxReplicasExceeded, at(Where, E.Decl),
+                 {describe(E.Decl), std::to_string(Most), M.TierDecl->Name.Name,
+                  Max.toDisplayString(), M.Name})
+        .note(DiagID::NoteTierDeclaredHere, Max.getOrigin(), {M.TierDecl->Name.Name});
+  }
+
   void checkSecretTiming(const EvaluatedDecl &E) {
     const Value &Rotation = E.Val.get("rotation");
     const Value &Every = Rotation.get("every");
@@ -860,6 +888,9 @@ public:
       int64_t N = *replicaBounds(E.Val).Min;
       Pods += N;
       Value R = E.Val.get("resources");
+      // Without resources a workload gets the tier's default size when emitted.
+      if (R.isNull() && M.Tier.get("default_resources").is(Value::Kind::Ref))
+        R = M.Tier.get("default_resources");
       if (R.is(Value::Kind::Ref))
         if (const Value *RT = M.find(R.getDecl()))
           R = *RT;

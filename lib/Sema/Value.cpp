@@ -201,8 +201,9 @@ std::string Value::toDisplayString() const {
   case Kind::Bool: return I ? "true" : "false";
   case Kind::Int: return std::to_string(I);
   case Kind::Float: {
-    std::string S = llvm::formatv("{0}", F).str();
-    return S;
+    char Buf[32];
+    std::snprintf(Buf, sizeof(Buf), "%.10g", F);
+    return Buf;
   }
   case Kind::String: return Text;
   case Kind::Duration: return formatDuration(I);

@@ -90,6 +90,8 @@ std::string getBuiltinSignature(const BuiltinFunction &F);
 
 /// The Kubernetes kinds a `patch "KIND" { ... }` may target.
 const EnumDef &getPatchKindEnum();
+/// The kinds of `event KIND { ... }` scaling triggers.
+const EnumDef &getEventKindEnum();
 
 /// Enumerations the checker needs by name.
 const EnumDef &getTierRestrictionEnum();
