@@ -547,6 +547,8 @@ public:
           checkSecretReaders(E, M);
       if (M.tierHas("change_control"))
         checkChangeControl(M);
+      if (M.tierHas("full_audit"))
+        checkFullAudit(M);
     }
   }
 
@@ -677,6 +679,23 @@ public:
                     {M.TierDecl->Name.Name});
       }
     }
+  }
+
+  /// Full audit needs metrics and a place for alerts to go.
+  void checkFullAudit(const EnvironmentModel &M) {
+    if (!M.Decl)
+      return;
+    const Value &Mon = M.Env.get("monitoring");
+    std::string Missing;
+    if (!Mon.get("prometheus").getBool())
+      Missing = "metrics (`prometheus = true`)";
+    else if (!Mon.get("alerts").is(Value::Kind::String))
+      Missing = "alert routing (`alerts`)";
+    if (Missing.empty())
+      return;
+    Diags.report(DiagID::AuditRequiresMonitoring, M.Decl->Name.Range,
+                 {M.Name, Missing, M.TierDecl->Name.Name})
+        .note(DiagID::NoteTierDeclaredHere, M.TierDecl->Name.Range, {M.TierDecl->Name.Name});
   }
 
   void checkChangeControl(const EnvironmentModel &M) {
