@@ -2,6 +2,7 @@
 
 #include "deployc/Driver/Driver.h"
 #include "deployc/AST/ASTDumper.h"
+#include "deployc/Parse/Formatter.h"
 #include "deployc/Parse/Parser.h"
 #include "deployc/Sema/Sema.h"
 #include "EvalOutput.h"
@@ -225,6 +226,75 @@ int driver::runEmit(const DriverOptions &Opts, unsigned Targets, llvm::StringRef
     return finish(ExitUsage);
   }
   return finish(ExitSuccess);
+}
+
+int driver::runFormat(const std::vector<std::string> &Inputs, bool Check,
+                      llvm::raw_ostream &Out, llvm::raw_ostream &Err) {
+  SourceManager SM;
+  DiagnosticEngine Diags(SM);
+  int Result = ExitSuccess;
+  std::vector<std::string> Changed;
+  for (const std::string &Path : Inputs) {
+    auto Buf = Path == "-" ? llvm::MemoryBuffer::getSTDIN()
+                           : llvm::MemoryBuffer::getFile(Path, /*IsText=*/true);
+    if (!Buf) {
+      Diags.report(DiagID::CannotReadFile, {}, {Path, Buf.getError().message()});
+      Result = ExitUsage;
+      continue;
+    }
+    std::string Original = (*Buf)->getBuffer().str();
+    FileID F = SM.addBuffer(Path == "-" ? "<stdin>" : Path, Original);
+    if (parse::findInvalidUTF8(Original) >= 0) {
+      Diags.report(DiagID::InvalidUTF8, {F, 0, 0}, {Path, std::to_string(parse::findInvalidUTF8(Original))});
+      Result = std::max(Result, int(ExitErrors));
+      continue;
+    }
+    std::optional<std::string> Formatted = parse::formatFile(SM, F, Diags);
+    if (!Formatted) {
+      // A file that does not parse is left exactly as it is.
+      Result = std::max(Result, int(ExitErrors));
+      continue;
+    }
+    if (Path == "-") {
+      if (Check && *Formatted != Original) {
+        Changed.push_back("<stdin>");
+        continue;
+      }
+      if (!Check)
+        Out << *Formatted;
+      continue;
+    }
+    if (*Formatted == Original)
+      continue;
+    Changed.push_back(Path);
+    if (Check)
+      continue;
+    // Replace the file by rename so an interrupted run never truncates it.
+    llvm::SmallString<256> Temp;
+    int FD;
+    if (auto EC = llvm::sys::fs::createUniqueFile(Path + ".deployc-fmt-%%%%%%", FD, Temp)) {
+      Diags.report(DiagID::CannotWriteOutput, {}, {Path, EC.message()});
+      Result = ExitUsage;
+      continue;
+    }
+    {
+      llvm::raw_fd_ostream OS(FD, /*shouldClose=*/true);
+      OS << *Formatted;
+    }
+    if (auto EC = llvm::sys::fs::rename(Temp, Path)) {
+      llvm::sys::fs::remove(Temp);
+      Diags.report(DiagID::CannotWriteOutput, {}, {Path, EC.message()});
+      Result = ExitUsage;
+    }
+  }
+  renderDiagnosticsText(Err, SM, Diags.getDiagnostics(), Err.has_colors());
+  if (Check) {
+    for (const std::string &P : Changed)
+      Out << P << "\n";
+    if (!Changed.empty())
+      Result = std::max(Result, int(ExitErrors));
+  }
+  return Result;
 }
 
 int driver::runExplain(llvm::StringRef Code, bool List, llvm::raw_ostream &Out,

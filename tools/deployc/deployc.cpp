@@ -24,6 +24,7 @@ static cl::SubCommand CheckCmd("check", "Parse, type-check and validate .deploy 
 static cl::SubCommand EvalCmd("eval", "Print the evaluated configuration of an environment as JSON");
 static cl::SubCommand DumpASTCmd("dump-ast", "Print the syntax tree of .deploy files");
 static cl::SubCommand EmitCmd("emit", "Emit Kubernetes manifests, Dockerfiles and dev containers");
+static cl::SubCommand FmtCmd("fmt", "Format .deploy files in place (or check that they are formatted)");
 static cl::SubCommand ExplainCmd("explain", "Explain a diagnostic code, e.g. `deployc explain D2002`");
 
 static cl::list<std::string> CheckInputs(cl::Positional, cl::desc("<file.deploy>..."),
@@ -45,6 +46,10 @@ static cl::opt<EmitTarget> EmitTargetOpt(
 static cl::opt<std::string> OutputDir("o", cl::desc("Output directory, or - for a YAML stream on stdout"),
                                       cl::value_desc("dir"), cl::Required, cl::sub(EmitCmd),
                                       cl::cat(DeploycCategory));
+static cl::list<std::string> FmtInputs(cl::Positional, cl::desc("<file.deploy>... (- for stdin)"),
+                                       cl::OneOrMore, cl::sub(FmtCmd));
+static cl::opt<bool> FmtCheck("check", cl::desc("List files that would change; exit 1 if any"),
+                              cl::sub(FmtCmd), cl::cat(DeploycCategory));
 static cl::opt<std::string> ExplainCode(cl::Positional, cl::desc("<code>"),
                                         cl::sub(ExplainCmd));
 static cl::opt<bool> ExplainList("list", cl::desc("List every diagnostic code"),
@@ -102,6 +107,7 @@ int main(int argc, char **argv) {
           "  deployc check FILE...          validate specs (exit 0 clean, 1 errors, 2 usage)\n"
           "  deployc eval FILE --env NAME   print the evaluated configuration as JSON\n"
           "  deployc emit FILE -o DIR       emit Kubernetes, Dockerfiles, dev containers\n"
+          "  deployc fmt [--check] FILE...  format files in one canonical style\n"
           "  deployc explain CODE           explain a diagnostic code\n",
           &errs()))
     return ExitUsage;
@@ -132,6 +138,8 @@ int main(int argc, char **argv) {
                       : EmitTargetOpt == EmitDevContainer ? 4u
                                                           : 7u;
       Result = runEmit(Opts, Mask, OutputDir, outs(), errs());
+    } else if (FmtCmd) {
+      Result = runFormat(FmtInputs, FmtCheck, outs(), errs());
     } else if (DumpASTCmd) {
       Opts.Inputs = DumpInputs;
       Result = runDumpAST(Opts, outs(), errs());

@@ -49,6 +49,10 @@ int runDumpAST(const DriverOptions &Opts, llvm::raw_ostream &Out, llvm::raw_ostr
 /// Kubernetes YAML stream on stdout.
 int runEmit(const DriverOptions &Opts, unsigned Targets, llvm::StringRef OutDir,
             llvm::raw_ostream &Out, llvm::raw_ostream &Err);
+/// `deployc fmt`: rewrites files in place, or with Check only lists those that
+/// would change (exit 1 when any would). "-" formats stdin to stdout.
+int runFormat(const std::vector<std::string> &Inputs, bool Check, llvm::raw_ostream &Out,
+              llvm::raw_ostream &Err);
 int runExplain(llvm::StringRef Code, bool List, llvm::raw_ostream &Out,
                llvm::raw_ostream &Err);
 
