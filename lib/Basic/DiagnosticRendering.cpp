@@ -407,6 +407,14 @@ bool deployc::verifyDiagnostics(llvm::raw_ostream &OS, const SourceManager &SM,
         Rest = Rest.substr(Pos);
         llvm::SmallVector<llvm::StringRef, 5> M;
         if (!Directive.match(Rest, &M)) {
+          // A directive that does not parse must fail the test, not vanish.
+          if (Rest.startswith("expected-error") || Rest.startswith("expected-warning") ||
+              Rest.startswith("expected-note")) {
+            OS << SM.getPath(F) << ':' << L
+               << ": error: malformed expected- directive; write `expected-error[@+N] "
+                  "[Dxxxx] {{text}}`\n";
+            Ok = false;
+          }
           Rest = Rest.drop_front(9);
           continue;
         }

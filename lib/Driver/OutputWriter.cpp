@@ -32,8 +32,17 @@ Error driver::writeDirectoryAtomically(StringRef Dir,
   std::string Stem = (sys::path::filename(Target) + ".deployc-tmp-%%%%%%").str();
   SmallString<256> Model(Parent);
   sys::path::append(Model, Stem);
-  if (std::error_code EC = sys::fs::createUniqueDirectory(Model, Temp))
-    return errorFor(Model, EC);
+  // createUniqueDirectory would put a relative model under the system temp
+  // folder: make the unique name here, beside the target.
+  std::error_code MkEC;
+  for (int Attempt = 0; Attempt < 100; ++Attempt) {
+    sys::fs::createUniquePath(Model, Temp, /*MakeAbsolute=*/false);
+    MkEC = sys::fs::create_directory(Temp, /*IgnoreExisting=*/false);
+    if (MkEC != std::errc::file_exists)
+      break;
+  }
+  if (MkEC)
+    return errorFor(Temp, MkEC);
 
   auto cleanup = [&] { sys::fs::remove_directories(Temp); };
   // Only a folder deployc wrote (it holds the marker) or an empty one may be

@@ -600,8 +600,6 @@ ImportDecl *ParseSession::buildImport(DeployParser::ImportDeclContext *C) {
       return nullptr;
     D->FilePath = Lit->getPlainText();
     D->FilePathRange = rangeOf(F->path);
-    if (D->FilePath.empty())
-      return nullptr;
     return D;
   }
   auto *M = dynamic_cast<DeployParser::ImportModuleContext *>(C);
@@ -620,10 +618,11 @@ ImportDecl *ParseSession::buildImport(DeployParser::ImportDeclContext *C) {
         D->Names.push_back(*Id);
   } else {
     // `import std.secrets.database_credentials`: the last segment is a name.
-    D->Names.push_back(D->ModulePath.back());
-    D->ModulePath.pop_back();
-    if (D->ModulePath.empty())
-      return nullptr;
+    // A single segment (`import std`) names no module; Sema reports it.
+    if (D->ModulePath.size() > 1) {
+      D->Names.push_back(D->ModulePath.back());
+      D->ModulePath.pop_back();
+    }
   }
   return D;
 }

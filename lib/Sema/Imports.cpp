@@ -92,7 +92,11 @@ private:
   Module *resolve(Module *From, ImportDecl *I) {
     std::string Path;
     std::string ModuleName;
-    if (!I->FilePath.empty()) {
+    if (I->namesNothing()) {
+      P.Diags.report(DiagID::EmptyImport, importRange(I));
+      return nullptr;
+    }
+    if (I->isFileImport()) {
       llvm::SmallString<256> P(I->FilePath);
       if (!llvm::sys::path::is_absolute(P)) {
         P = llvm::sys::path::parent_path(From->Path);
@@ -116,8 +120,13 @@ private:
     if (auto It = ByPath.find(Key); It != ByPath.end())
       return It->second;
 
-    auto Buf = llvm::MemoryBuffer::getFile(Path, /*IsText=*/true);
-    if (!Buf) {
+    std::optional<std::string> Contents;
+    if (Opts.ReadFile) {
+      Contents = Opts.ReadFile(Path);
+    } else if (auto Buf = llvm::MemoryBuffer::getFile(Path, /*IsText=*/true)) {
+      Contents = (*Buf)->getBuffer().str();
+    }
+    if (!Contents) {
       std::string Shown = ModuleName.empty() ? I->FilePath : ModuleName;
       std::string Looked = Path;
       // `import std.tiers` names a module, not a declaration in one.
@@ -139,7 +148,7 @@ private:
     std::string Shown = Path;
     if (!ModuleName.empty())
       Shown = "<stdlib>" + Path.substr(Opts.StdlibPath.size());
-    FileID F = P.SM.addBuffer(Shown, (*Buf)->getBuffer().str());
+    FileID F = P.SM.addBuffer(Shown, std::move(*Contents));
     int64_t Bad = parse::findInvalidUTF8(P.SM.getBuffer(F));
     if (Bad >= 0)
       P.Diags.report(DiagID::InvalidUTF8, {F, uint32_t(Bad), uint32_t(Bad + 1)},

@@ -631,6 +631,14 @@ private:
       if (!Part.Interp)
         continue;
       const Type *T = synth(*Part.Interp);
+      // `"${db}"`: a secret itself is not text; one of its components is.
+      if (T->is(TypeKind::DeclRef) && T->acceptsDecl(DeclKind::Secret)) {
+        if (auto *N = llvm::dyn_cast<NameExpr>(Part.Interp))
+          if (auto *B = llvm::dyn_cast_or_null<BlockDecl>(P.Resolutions.lookup(N).Target))
+            Diags.report(DiagID::SecretNeedsComponent, N->getRange(),
+                         {B->Name.Name, componentList(B)});
+        continue;
+      }
       if (containsSecret(T)) {
         Secret = true;
         continue;

@@ -383,7 +383,11 @@ public:
   bool Wildcard = false;
   /// Names picked from the module (`import std.secrets.database_credentials`).
   std::vector<Ident> Names;
-  bool isFileImport() const { return !FilePath.empty() || ModulePath.empty(); }
+  bool isFileImport() const { return FilePathRange.isValid(); }
+  /// `import std` or `import ""`: nothing to import.
+  bool namesNothing() const {
+    return isFileImport() ? FilePath.empty() : (!Wildcard && Names.empty());
+  }
   std::string getModuleName() const;
   static bool classof(const Node *N) { return N->getKind() == NK::ImportDecl; }
 };

@@ -10,7 +10,9 @@
 #define DEPLOYC_SEMA_SEMA_H
 
 #include "deployc/Sema/Program.h"
+#include <functional>
 #include <memory>
+#include <optional>
 
 namespace deployc::sema {
 
@@ -37,6 +39,9 @@ struct FrontEndOptions {
   /// `--set NAME=VALUE` in order; later ones win.
   std::vector<std::pair<std::string, std::string>> Overrides;
   Phase StopAfter = Phase::All;
+  /// Reads imported files; the language server passes one that prefers open
+  /// editor buffers. Unset: the file system.
+  std::function<std::optional<std::string>(llvm::StringRef Path)> ReadFile;
 };
 
 /// Runs the front end. Inputs are file paths ("-" is stdin, already read into

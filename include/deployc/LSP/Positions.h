@@ -1,0 +1,41 @@
+//===- Positions.h - LSP positions and document edits -------------*- C++ -*-===//
+//
+// LSP counts columns in UTF-16 code units; the front end counts bytes. These
+// conversions clamp out-of-range positions (past the end of a line or of the
+// document) instead of failing: editors send them while text is changing.
+//
+//===----------------------------------------------------------------------===//
+#ifndef DEPLOYC_LSP_POSITIONS_H
+#define DEPLOYC_LSP_POSITIONS_H
+
+#include "llvm/ADT/StringRef.h"
+#include <cstddef>
+#include <optional>
+#include <string>
+
+namespace deployc::lsp {
+
+/// 0-based line and UTF-16 column.
+struct Position {
+  int Line = 0;
+  int Character = 0;
+  friend bool operator==(const Position &, const Position &) = default;
+};
+
+struct Range {
+  Position Start, End;
+};
+
+/// Byte offset of P in Text, clamped to the end of its line (or of Text).
+size_t offsetAt(llvm::StringRef Text, Position P);
+
+/// The position of a byte offset (clamped to the text).
+Position positionAt(llvm::StringRef Text, size_t Offset);
+
+/// Applies one `contentChanges` entry: replaces Range (or, without a range,
+/// the whole text) with NewText.
+void applyChange(std::string &Text, std::optional<Range> R, llvm::StringRef NewText);
+
+} // namespace deployc::lsp
+
+#endif
