@@ -8,6 +8,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "deployc/Driver/Driver.h"
+#include "deployc/LSP/Server.h"
+#include <iostream>
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/WithColor.h"
@@ -25,6 +27,7 @@ static cl::SubCommand EvalCmd("eval", "Print the evaluated configuration of an e
 static cl::SubCommand DumpASTCmd("dump-ast", "Print the syntax tree of .deploy files");
 static cl::SubCommand EmitCmd("emit", "Emit Kubernetes manifests, Dockerfiles and dev containers");
 static cl::SubCommand FmtCmd("fmt", "Format .deploy files in place (or check that they are formatted)");
+static cl::SubCommand LspCmd("lsp", "Run the language server on stdin/stdout (LSP 3.17)");
 static cl::SubCommand ExplainCmd("explain", "Explain a diagnostic code, e.g. `deployc explain D2002`");
 
 static cl::list<std::string> CheckInputs(cl::Positional, cl::desc("<file.deploy>..."),
@@ -50,6 +53,9 @@ static cl::list<std::string> FmtInputs(cl::Positional, cl::desc("<file.deploy>..
                                        cl::OneOrMore, cl::sub(FmtCmd));
 static cl::opt<bool> FmtCheck("check", cl::desc("List files that would change; exit 1 if any"),
                               cl::sub(FmtCmd), cl::cat(DeploycCategory));
+static cl::opt<bool> LspLitTest("lit-test",
+                                cl::desc("Read ---separated messages without headers (tests)"),
+                                cl::sub(LspCmd), cl::cat(DeploycCategory));
 static cl::opt<std::string> ExplainCode(cl::Positional, cl::desc("<code>"),
                                         cl::sub(ExplainCmd));
 static cl::opt<bool> ExplainList("list", cl::desc("List every diagnostic code"),
@@ -87,7 +93,7 @@ static cl::opt<std::string> StdlibPath("stdlib-path",
                                        cl::desc("Directory of the standard library"),
                                        cl::value_desc("dir"), cl::sub(CheckCmd),
                                        cl::sub(EvalCmd), cl::sub(DumpASTCmd),
-                                       cl::sub(EmitCmd), cl::cat(DeploycCategory));
+                                       cl::sub(EmitCmd), cl::sub(LspCmd), cl::cat(DeploycCategory));
 static cl::opt<std::string> StopAfter(
     "stop-after", cl::desc("Stop after a phase: parse, resolve, typecheck, eval, schema, "
                            "reference, security, compatibility"),
@@ -108,6 +114,7 @@ int main(int argc, char **argv) {
           "  deployc eval FILE --env NAME   print the evaluated configuration as JSON\n"
           "  deployc emit FILE -o DIR       emit Kubernetes, Dockerfiles, dev containers\n"
           "  deployc fmt [--check] FILE...  format files in one canonical style\n"
+          "  deployc lsp                    run the language server on stdio\n"
           "  deployc explain CODE           explain a diagnostic code\n",
           &errs()))
     return ExitUsage;
@@ -138,6 +145,12 @@ int main(int argc, char **argv) {
                       : EmitTargetOpt == EmitDevContainer ? 4u
                                                           : 7u;
       Result = runEmit(Opts, Mask, OutputDir, outs(), errs());
+    } else if (LspCmd) {
+      std::ios::sync_with_stdio(false);
+      lsp::ServerOptions LO;
+      LO.StdlibPath = Opts.StdlibPath;
+      LO.LitTest = LspLitTest;
+      Result = lsp::runLanguageServer(std::cin, std::cout, LO);
     } else if (FmtCmd) {
       Result = runFormat(FmtInputs, FmtCheck, outs(), errs());
     } else if (DumpASTCmd) {
