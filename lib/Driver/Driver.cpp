@@ -174,6 +174,33 @@ int driver::runDumpAST(const DriverOptions &Opts, llvm::raw_ostream &Out,
   return C.Diags.hasErrors() ? ExitErrors : ExitSuccess;
 }
 
+/// Relative paths between the first spec's folder and the output folder.
+static emit::SourceLocation sourceLocation(llvm::StringRef Spec, llvm::StringRef OutDir) {
+  auto absolute = [](llvm::StringRef P) {
+    llvm::SmallString<256> A(P);
+    llvm::sys::fs::make_absolute(A);
+    llvm::sys::path::remove_dots(A, /*remove_dot_dot=*/true);
+    return std::string(A);
+  };
+  std::string From = absolute(OutDir), To = absolute(llvm::sys::path::parent_path(
+                                                         absolute(Spec)));
+  auto relative = [](llvm::StringRef Base, llvm::StringRef Target) {
+    llvm::SmallVector<llvm::StringRef, 16> B, T;
+    Base.split(B, '/', -1, false);
+    Target.split(T, '/', -1, false);
+    size_t Common = 0;
+    while (Common < B.size() && Common < T.size() && B[Common] == T[Common])
+      ++Common;
+    std::string Out;
+    for (size_t I = Common; I < B.size(); ++I)
+      Out += Out.empty() ? ".." : "/..";
+    for (size_t I = Common; I < T.size(); ++I)
+      Out += (Out.empty() ? "" : "/") + T[I].str();
+    return Out.empty() ? std::string(".") : Out;
+  };
+  return {relative(From, To), relative(To, From)};
+}
+
 int driver::runEmit(const DriverOptions &Opts, unsigned Targets, llvm::StringRef OutDir,
                     llvm::raw_ostream &Out, llvm::raw_ostream &Err) {
   Compilation C(Opts);
@@ -192,6 +219,7 @@ int driver::runEmit(const DriverOptions &Opts, unsigned Targets, llvm::StringRef
 
   // Everything is rendered in memory first; nothing is written on an error.
   std::vector<emit::EmittedFile> Files;
+  emit::SourceLocation Src = sourceLocation(Opts.Inputs.front(), OutDir);
   std::string Stream;
   bool SharedDone = false;
   for (const sema::EnvironmentModel &M : C.Prog->Environments) {
@@ -209,10 +237,10 @@ int driver::runEmit(const DriverOptions &Opts, unsigned Targets, llvm::StringRef
       continue;
     SharedDone = true;
     if (Targets & emit::TargetDocker)
-      for (emit::EmittedFile &F : emit::emitDocker(Env))
+      for (emit::EmittedFile &F : emit::emitDocker(Env, Src))
         Files.push_back(std::move(F));
     if (Targets & emit::TargetDevContainer)
-      for (emit::EmittedFile &F : emit::emitDevContainers(Env))
+      for (emit::EmittedFile &F : emit::emitDevContainers(Env, Src))
         Files.push_back(std::move(F));
   }
   if (C.Diags.hasErrors())

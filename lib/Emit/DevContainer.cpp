@@ -14,22 +14,40 @@ using namespace deployc;
 using namespace deployc::emit;
 using namespace deployc::plan;
 
-std::vector<EmittedFile> emit::emitDevContainers(const Environment &Env) {
+std::vector<EmittedFile> emit::emitDevContainers(const Environment &Env,
+                                                  const SourceLocation &Src) {
   std::vector<EmittedFile> Out;
   json Tasks = json::array();
   for (const DevContainer &C : Env.DevContainers) {
     json J;
     J["name"] = C.Name;
     const Build *B = Env.findBuild(C.BuildName);
+    // Paths in devcontainer.json are relative to its own folder, two below the
+    // output folder.
     json BuildJ;
     BuildJ["dockerfile"] = "../../docker/" + dnsName(C.BuildName) + "/Dockerfile";
-    std::string Context = B ? B->Context : ".";
-    BuildJ["context"] = "../../" + (Context == "." ? std::string() : Context);
-    if (BuildJ["context"].get<std::string>().back() == '/')
-      BuildJ["context"] = BuildJ["context"].get<std::string>().substr(
-          0, BuildJ["context"].get<std::string>().size() - 1);
+    BuildJ["context"] = joinPath("../..", joinPath(Src.SpecDirFromOutput, B ? B->Context : "."));
     if (!C.Target.empty())
       BuildJ["target"] = dnsName(C.Target);
+    // Secrets the stages up to the target mount at build time must be passed,
+    // as docker-bake.json passes them.
+    json Options = json::array();
+    if (B)
+      for (const BuildStage &S : B->Stages) {
+        for (const std::vector<RunStep> *Steps : {&S.System, &S.Install, &S.Build})
+          for (const RunStep &R : *Steps)
+            for (const BuildSecretMount &M : R.Secrets) {
+              std::string Env = "DEPLOYC_BUILD_SECRET_" + B->Name + "_" + M.Id;
+              for (char &Ch : Env)
+                Ch = llvm::isAlnum(Ch) ? llvm::toUpper(Ch) : '_';
+              Options.push_back("--secret");
+              Options.push_back("id=" + M.Id + ",env=" + Env);
+            }
+        if (S.Name == C.Target)
+          break;
+      }
+    if (!Options.empty())
+      BuildJ["options"] = Options;
     J["build"] = BuildJ;
     if (!C.PostCreate.empty())
       J["postCreateCommand"] = llvm::join(C.PostCreate, " && ");

@@ -108,7 +108,23 @@ std::string emit::renderDockerfile(const Build &B) {
   return D;
 }
 
-std::vector<EmittedFile> emit::emitDocker(const Environment &Env) {
+std::string emit::joinPath(llvm::StringRef A, llvm::StringRef B) {
+  std::string Out;
+  for (llvm::StringRef Part : {A, B}) {
+    llvm::SmallVector<llvm::StringRef, 8> Segs;
+    Part.split(Segs, '/', -1, /*KeepEmpty=*/false);
+    for (llvm::StringRef S : Segs) {
+      if (S == ".")
+        continue;
+      if (!Out.empty())
+        Out += '/';
+      Out += S.str();
+    }
+  }
+  return Out.empty() ? "." : Out;
+}
+
+std::vector<EmittedFile> emit::emitDocker(const Environment &Env, const SourceLocation &Src) {
   std::vector<EmittedFile> Out;
   if (Env.Builds.empty())
     return Out;
@@ -120,8 +136,15 @@ std::vector<EmittedFile> emit::emitDocker(const Environment &Env) {
     if (!B.Ignore.empty())
       Out.push_back({Dir + "/Dockerfile.dockerignore", llvm::join(B.Ignore, "\n") + "\n"});
     json T;
-    T["context"] = B.Context;
-    T["dockerfile"] = Dir + "/Dockerfile";
+    // The context is where the sources are; the Dockerfile is named from it.
+    T["context"] = joinPath(Src.SpecDirFromOutput, B.Context);
+    std::string Back;
+    llvm::SmallVector<llvm::StringRef, 8> Segs;
+    llvm::StringRef(B.Context).split(Segs, '/', -1, false);
+    for (llvm::StringRef S : Segs)
+      if (S != ".")
+        Back += S == ".." ? "" : "../";
+    T["dockerfile"] = joinPath(Back + Src.OutputFromSpecDir, Dir + "/Dockerfile");
     if (!B.Target.empty())
       T["target"] = dnsName(B.Target);
     if (!B.Image.empty())

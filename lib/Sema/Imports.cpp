@@ -102,6 +102,7 @@ private:
         P = llvm::sys::path::parent_path(From->Path);
         llvm::sys::path::append(P, I->FilePath);
       }
+      llvm::sys::path::remove_dots(P, /*remove_dot_dot=*/true);
       Path = std::string(P);
     } else {
       if (I->ModulePath.front().Name != "std") {

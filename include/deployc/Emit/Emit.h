@@ -37,11 +37,24 @@ std::vector<EmittedFile> emitKubernetes(const plan::Environment &Env,
 /// All manifests of the environment as one `---`-separated YAML stream.
 std::string emitKubernetesStream(const plan::Environment &Env, DiagnosticEngine &Diags);
 
-/// docker/<build>/Dockerfile, .dockerignore and docker-bake.json.
-std::vector<EmittedFile> emitDocker(const plan::Environment &Env);
+/// Where the sources are, seen from the output folder: a build's `context` is
+/// relative to the spec's folder, while the emitted files live in the output
+/// folder. Empty means the same folder.
+struct SourceLocation {
+  std::string SpecDirFromOutput; ///< e.g. "../examples/api-build"
+  std::string OutputFromSpecDir; ///< e.g. "../../out"
+};
+
+/// docker/<build>/Dockerfile, .dockerignore and docker-bake.json. Bake paths
+/// are relative to the output folder (run `docker buildx bake` there).
+std::vector<EmittedFile> emitDocker(const plan::Environment &Env, const SourceLocation &Src);
 
 /// .devcontainer/<name>/devcontainer.json and .vscode/tasks.json.
-std::vector<EmittedFile> emitDevContainers(const plan::Environment &Env);
+std::vector<EmittedFile> emitDevContainers(const plan::Environment &Env,
+                                           const SourceLocation &Src);
+
+/// `a/b` joined with `c` ("." and empty parts dropped), `/`-separated.
+std::string joinPath(llvm::StringRef A, llvm::StringRef B);
 
 /// The Dockerfile of one build (used by emitDocker and its tests).
 std::string renderDockerfile(const plan::Build &B);
