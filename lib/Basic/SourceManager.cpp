@@ -2,6 +2,7 @@
 
 #include "deployc/Basic/SourceManager.h"
 #include <algorithm>
+#include <atomic>
 #include <cassert>
 
 using namespace deployc;
@@ -33,23 +34,38 @@ struct SourceManager::FileEntry {
 SourceManager::SourceManager() = default;
 SourceManager::~SourceManager() = default;
 
+static std::atomic<FileID> NextFileID{1};
+
 FileID SourceManager::addBuffer(std::string Path, std::string Contents) {
-  auto Entry = std::make_unique<FileEntry>();
+  auto Entry = std::make_shared<FileEntry>();
   Entry->Path = std::move(Path);
   Entry->Contents = std::move(Contents);
-  Files.push_back(std::move(Entry));
-  return Files.size();
+  FileID ID = NextFileID++;
+  Files.emplace(ID, std::move(Entry));
+  return ID;
+}
+
+void SourceManager::adoptBuffer(const SourceManager &Other, FileID File) {
+  auto It = Other.Files.find(File);
+  assert(It != Other.Files.end() && "adopting an unknown file");
+  // Compute the line table before sharing: lookups must not race on it.
+  It->second->lineStarts();
+  Files.emplace(File, It->second);
 }
 
 void SourceManager::replaceBuffer(FileID File, std::string Contents) {
-  assert(File != 0 && File <= Files.size() && "invalid FileID");
-  Files[File - 1]->Contents = std::move(Contents);
-  Files[File - 1]->LineStarts.clear();
+  auto It = Files.find(File);
+  assert(It != Files.end() && "invalid FileID");
+  auto Entry = std::make_shared<FileEntry>();
+  Entry->Path = It->second->Path;
+  Entry->Contents = std::move(Contents);
+  It->second = std::move(Entry);
 }
 
 const SourceManager::FileEntry &SourceManager::entry(FileID File) const {
-  assert(File != 0 && File <= Files.size() && "invalid FileID");
-  return *Files[File - 1];
+  auto It = Files.find(File);
+  assert(It != Files.end() && "invalid FileID");
+  return *It->second;
 }
 
 llvm::StringRef SourceManager::getPath(FileID File) const {

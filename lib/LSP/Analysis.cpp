@@ -97,12 +97,44 @@ json lsp::semanticTokensLegend() {
           {"tokenModifiers", {"declaration", "documentation", "defaultLibrary"}}};
 }
 
+std::shared_ptr<ParseCache::ParsedFile> ParseCache::get(const std::string &Path,
+                                                         const std::string &Text) {
+  std::lock_guard<std::mutex> G(Lock);
+  auto &Slot = Files[Path];
+  if (Slot && Slot->Text == Text)
+    return Slot;
+  auto PF = std::make_shared<ParsedFile>();
+  PF->Text = Text;
+  FileID F = PF->SM.addBuffer(Path, Text);
+  DiagnosticEngine D(PF->SM);
+  int64_t Bad = parse::findInvalidUTF8(Text);
+  if (Bad >= 0)
+    D.report(DiagID::InvalidUTF8, {F, uint32_t(Bad), uint32_t(Bad + 1)},
+             {Path, std::to_string(Bad)});
+  PF->M = parse::parseModule(PF->SM, F, PF->Ctx, D);
+  PF->Diags = D.getDiagnostics().vec();
+  Slot = PF;
+  return PF;
+}
+
 Analysis::Analysis(std::string Uri, std::string Text, int64_t Version,
                    const std::string &StdlibPath, const Overlay &Open,
-                   const std::string &Environment)
-    : Uri(std::move(Uri)), Version(Version), EnvironmentName(Environment),
-      StdlibPath(StdlibPath) {
-  Root = SM.addBuffer(pathFromUri(this->Uri), std::move(Text));
+                   const std::string &Environment, const std::string &Main,
+                   ParseCache *Cache)
+    : Uri(std::move(Uri)), MainUri(Main.empty() ? this->Uri : Main), Version(Version),
+      EnvironmentName(Environment), StdlibPath(StdlibPath) {
+  FileID MainFile;
+  std::string FocusPath = pathFromUri(this->Uri);
+  if (MainUri == this->Uri) {
+    MainFile = SM.addBuffer(FocusPath, Text);
+  } else {
+    std::string MainPath = pathFromUri(MainUri);
+    std::optional<std::string> MainText = Open ? Open(MainPath) : std::nullopt;
+    if (!MainText)
+      if (auto Buf = llvm::MemoryBuffer::getFile(MainPath, /*IsText=*/true))
+        MainText = (*Buf)->getBuffer().str();
+    MainFile = SM.addBuffer(MainPath, MainText.value_or(""));
+  }
   sema::FrontEndOptions Opts;
   Opts.StdlibPath = StdlibPath;
   Opts.ReadFile = [&Open](llvm::StringRef Path) -> std::optional<std::string> {
@@ -114,8 +146,43 @@ Analysis::Analysis(std::string Uri, std::string Text, int64_t Version,
       return std::nullopt;
     return (*Buf)->getBuffer().str();
   };
+  if (Cache)
+    Opts.LoadModule = [this, Cache](llvm::StringRef Path, std::string Text,
+                                    SourceManager &S, DiagnosticEngine &D) {
+      std::shared_ptr<ParseCache::ParsedFile> PF = Cache->get(Path.str(), Text);
+      S.adoptBuffer(PF->SM, PF->M->File);
+      for (const Diagnostic &Diag : PF->Diags)
+        D.replay(Diag);
+      KeepAlive.push_back(PF);
+      return PF->M;
+    };
   Diags.setErrorLimit(200);
-  Prog = sema::runFrontEnd(SM, Diags, {Root}, Opts);
+  Prog = sema::runFrontEnd(SM, Diags, {MainFile}, Opts);
+  auto findFocus = [&] {
+    for (const Module *M : Prog->Modules)
+      if (!M->IsStdlib && M->Path == FocusPath)
+        return M->File;
+    return FileID(0);
+  };
+  Root = findFocus();
+  if (!Root) {
+    // The main file no longer imports this one: compile it on its own.
+    MainUri = this->Uri;
+    FileID F = SM.addBuffer(FocusPath, Text);
+    Diags.clear();
+    Prog = sema::runFrontEnd(SM, Diags, {F}, Opts);
+    Root = findFocus();
+    if (!Root)
+      Root = F;
+  }
+}
+
+std::vector<std::string> Analysis::loadedPaths() const {
+  std::vector<std::string> Out;
+  for (const Module *M : Prog->Modules)
+    if (!M->IsStdlib)
+      Out.push_back(M->Path);
+  return Out;
 }
 
 std::string Analysis::uriOf(FileID F) const {

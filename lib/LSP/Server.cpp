@@ -13,7 +13,9 @@
 #include "Analysis.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
+#include <regex>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -333,6 +335,13 @@ private:
   json onInitialize(const json &Params) {
     Initialized = true;
     if (Params.is_object()) {
+      // Workspace folders: where to look for the files that import a document.
+      if (Params.contains("workspaceFolders") && Params["workspaceFolders"].is_array())
+        for (const json &F : Params["workspaceFolders"])
+          if (F.is_object() && F.contains("uri") && F["uri"].is_string())
+            WorkspaceRoots.push_back(pathFromUri(F["uri"].get<std::string>()));
+      if (WorkspaceRoots.empty() && Params.contains("rootUri") && Params["rootUri"].is_string())
+        WorkspaceRoots.push_back(pathFromUri(Params["rootUri"].get<std::string>()));
       const json &InitOpts = Params.value("initializationOptions", json::object());
       if (InitOpts.is_object() && InitOpts.contains("environment") &&
           InitOpts["environment"].is_string())
@@ -466,6 +475,7 @@ private:
     {
       std::lock_guard<std::mutex> G(DocsLock);
       Cache.clear();
+      MainOf.clear(); // Imports may have changed.
       for (auto &[U, D] : Docs)
         All.push_back(U);
     }
@@ -497,6 +507,68 @@ private:
     return std::nullopt;
   }
 
+  /// The file whose program includes Path: a file importing it (transitively),
+  /// learned from earlier analyses or found in the workspace; else Path itself.
+  std::string mainFor(const std::string &Path) {
+    {
+      std::lock_guard<std::mutex> G(DocsLock);
+      auto It = MainOf.find(Path);
+      if (It != MainOf.end())
+        return It->second;
+    }
+    std::string Main = findImporterInWorkspace(Path);
+    std::lock_guard<std::mutex> G(DocsLock);
+    MainOf[Path] = Main;
+    return Main;
+  }
+
+  /// Follows `import "..."` edges of the workspace's .deploy files upwards.
+  std::string findImporterInWorkspace(const std::string &Path) {
+    std::map<std::string, std::vector<std::string>> ImportedBy;
+    static const std::regex FileImport(R"re(^\s*import\s+"([^"]+)")re");
+    unsigned Budget = 2000;
+    for (const std::string &Root : WorkspaceRoots) {
+      std::error_code EC;
+      for (llvm::sys::fs::recursive_directory_iterator It(Root, EC), End;
+           It != End && !EC && Budget; It.increment(EC)) {
+        if (llvm::sys::path::extension(It->path()) != ".deploy")
+          continue;
+        --Budget;
+        std::optional<std::string> Text = openText(It->path());
+        if (!Text)
+          if (auto Buf = llvm::MemoryBuffer::getFile(It->path()))
+            Text = (*Buf)->getBuffer().str();
+        if (!Text)
+          continue;
+        llvm::SmallVector<llvm::StringRef, 64> Lines;
+        llvm::StringRef(*Text).split(Lines, '\n');
+        for (llvm::StringRef L : Lines) {
+          std::cmatch M;
+          std::string Line = L.str();
+          if (!std::regex_search(Line.c_str(), M, FileImport))
+            continue;
+          llvm::SmallString<256> Target(llvm::sys::path::parent_path(It->path()));
+          llvm::sys::path::append(Target, M[1].str());
+          llvm::sys::path::remove_dots(Target, /*remove_dot_dot=*/true);
+          ImportedBy[std::string(Target)].push_back(It->path());
+        }
+      }
+    }
+    std::string Cur = Path;
+    std::set<std::string> Seen{Cur};
+    for (;;) {
+      auto It = ImportedBy.find(Cur);
+      if (It == ImportedBy.end())
+        break;
+      std::vector<std::string> &Importers = It->second;
+      std::sort(Importers.begin(), Importers.end());
+      if (!Seen.insert(Importers.front()).second)
+        break;
+      Cur = Importers.front();
+    }
+    return Cur;
+  }
+
   /// The analysis of Uri at its current version, computed if needed.
   std::shared_ptr<const Analysis> analysis(const std::string &Uri) {
     std::string Text;
@@ -514,13 +586,43 @@ private:
       Version = It->second.Version;
       Env = Environment;
     }
-    auto A = std::make_shared<const Analysis>(
-        Uri, Text, Version, Opts.StdlibPath,
-        [this](llvm::StringRef Path) { return openText(Path); }, Env);
-    std::lock_guard<std::mutex> G(DocsLock);
-    auto It = Docs.find(Uri);
-    if (It != Docs.end() && It->second.Version == Version)
-      Cache[Uri] = A;
+    std::string Main = uriFromPath(mainFor(pathFromUri(Uri)));
+    if (pathFromUri(Main) == pathFromUri(Uri))
+      Main = Uri;
+    std::shared_ptr<const Analysis> A;
+    {
+      // One compilation at a time: they share parsed files.
+      std::lock_guard<std::mutex> G(AnalysisLock);
+      A = std::make_shared<const Analysis>(
+          Uri, Text, Version, Opts.StdlibPath,
+          [this](llvm::StringRef Path) { return openText(Path); }, Env, Main, &Parses);
+    }
+    std::vector<std::string> Follow;
+    {
+      std::lock_guard<std::mutex> G(DocsLock);
+      auto It = Docs.find(Uri);
+      if (It != Docs.end() && It->second.Version == Version)
+        Cache[Uri] = A;
+      // Files this program loads belong to its main file from now on; open
+      // ones analysed on their own so far are rechecked.
+      std::string MainPath = pathFromUri(A->getMainUri());
+      for (const std::string &P : A->loadedPaths()) {
+        if (P == MainPath)
+          continue;
+        std::string &Known = MainOf[P];
+        if (Known == MainPath)
+          continue;
+        Known = MainPath;
+        std::string U = uriFromPath(P);
+        if (Docs.count(U)) {
+          Cache.erase(U);
+          Follow.push_back(U);
+        }
+      }
+    }
+    for (const std::string &U : Follow)
+      if (!Opts.LitTest)
+        changed(U);
     return A;
   }
 
@@ -637,6 +739,10 @@ private:
   std::set<std::string> Dirty;
   std::chrono::steady_clock::time_point LastChange;
   std::string Environment;
+  std::vector<std::string> WorkspaceRoots;
+  std::mutex AnalysisLock;
+  ParseCache Parses;
+  std::map<std::string, std::string> MainOf; ///< file path -> main file path
 };
 
 } // namespace

@@ -149,12 +149,18 @@ private:
     std::string Shown = Path;
     if (!ModuleName.empty())
       Shown = "<stdlib>" + Path.substr(Opts.StdlibPath.size());
-    FileID F = P.SM.addBuffer(Shown, std::move(*Contents));
-    int64_t Bad = parse::findInvalidUTF8(P.SM.getBuffer(F));
-    if (Bad >= 0)
-      P.Diags.report(DiagID::InvalidUTF8, {F, uint32_t(Bad), uint32_t(Bad + 1)},
-                     {Path, std::to_string(Bad)});
-    Module *M = parse::parseModule(P.SM, F, P.Ctx, P.Diags);
+    Module *M;
+    if (Opts.LoadModule) {
+      M = Opts.LoadModule(Shown, std::move(*Contents), P.SM, P.Diags);
+    } else {
+      FileID F = P.SM.addBuffer(Shown, std::move(*Contents));
+      int64_t Bad = parse::findInvalidUTF8(P.SM.getBuffer(F));
+      if (Bad >= 0)
+        P.Diags.report(DiagID::InvalidUTF8, {F, uint32_t(Bad), uint32_t(Bad + 1)},
+                       {Path, std::to_string(Bad)});
+      M = parse::parseModule(P.SM, F, P.Ctx, P.Diags);
+    }
+    FileID F = M->File;
     M->Path = Path;
     M->ModuleName = ModuleName;
     M->IsStdlib = !ModuleName.empty() || From->IsStdlib;

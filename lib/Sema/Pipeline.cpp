@@ -7,6 +7,7 @@
 
 #include "deployc/Parse/Parser.h"
 #include "deployc/Sema/Sema.h"
+#include "llvm/Support/Timer.h"
 
 using namespace deployc;
 using namespace deployc::sema;
@@ -38,47 +39,75 @@ llvm::StringRef sema::getPhaseName(Phase P) {
   return "";
 }
 
+namespace {
+/// `DEPLOYC_TIME_PASSES=1` prints the time of each pass (like -ftime-report).
+struct PassTimers {
+  bool Enabled = std::getenv("DEPLOYC_TIME_PASSES") != nullptr;
+  llvm::TimerGroup Group{"deployc", "deployc front end passes"};
+  std::vector<std::unique_ptr<llvm::Timer>> Timers;
+  llvm::Timer *get(const char *Name) {
+    if (!Enabled)
+      return nullptr;
+    Timers.push_back(std::make_unique<llvm::Timer>(Name, Name, Group));
+    return Timers.back().get();
+  }
+};
+} // namespace
+
 std::unique_ptr<Program> sema::runFrontEnd(SourceManager &SM, DiagnosticEngine &Diags,
                                            llvm::ArrayRef<FileID> InputFiles,
                                            const FrontEndOptions &Opts) {
+  PassTimers Timers;
+  auto timed = [&](const char *Name, auto &&Fn) {
+    llvm::Timer *T = Timers.get(Name);
+    if (T)
+      T->startTimer();
+    Fn();
+    if (T)
+      T->stopTimer();
+  };
   auto P = std::make_unique<Program>(SM, Diags);
-  for (FileID F : InputFiles) {
-    ast::Module *M = parse::parseModule(SM, F, P->Ctx, Diags);
-    P->Modules.push_back(M);
-    P->UserFiles.push_back(F);
-  }
+  timed("parse inputs", [&] {
+    for (FileID F : InputFiles) {
+      ast::Module *M = Opts.LoadModule
+                           ? Opts.LoadModule(SM.getPath(F), SM.getBuffer(F).str(), SM, Diags)
+                           : parse::parseModule(SM, F, P->Ctx, Diags);
+      P->Modules.push_back(M);
+      P->UserFiles.push_back(M->File);
+    }
+  });
   auto stopAfter = [&](Phase Ph) { return Opts.StopAfter == Ph || Diags.hasReachedErrorLimit(); };
   if (stopAfter(Phase::Parse))
     return P;
 
   // Imports before declarations: the symbol table spans every loaded module.
-  loadImports(*P, Opts);
+  timed("imports", [&] { loadImports(*P, Opts); });
   // Declarations before types: bodies refer to names declared anywhere.
-  collectDeclarations(*P);
+  timed("declarations", [&] { collectDeclarations(*P); });
   if (stopAfter(Phase::Resolve))
     return P;
 
   // Types before evaluation: evaluation trusts resolutions and types.
-  checkTypes(*P);
+  timed("types", [&] { checkTypes(*P); });
   if (stopAfter(Phase::TypeCheck))
     return P;
 
-  evaluateEnvironments(*P, Opts);
+  timed("evaluation", [&] { evaluateEnvironments(*P, Opts); });
   if (stopAfter(Phase::Eval))
     return P;
 
   // The four validation stages, in the order the language defines. Later stages
   // assume the shape the earlier ones check, but all run, so one pass reports
   // every independent problem; checks skip values that failed earlier.
-  runSchemaStage(*P);
+  timed("schema stage", [&] { runSchemaStage(*P); });
   if (stopAfter(Phase::Schema))
     return P;
-  runReferenceStage(*P);
+  timed("reference stage", [&] { runReferenceStage(*P); });
   if (stopAfter(Phase::Reference))
     return P;
-  runSecurityStage(*P);
+  timed("security stage", [&] { runSecurityStage(*P); });
   if (stopAfter(Phase::Security))
     return P;
-  runCompatibilityStage(*P);
+  timed("compatibility stage", [&] { runCompatibilityStage(*P); });
   return P;
 }

@@ -115,6 +115,14 @@ public:
     }
   }
 
+  bool isUserFile(FileID F) {
+    if (UserFiles.empty())
+      for (const Module *M : P.Modules)
+        if (!M->IsStdlib)
+          UserFiles.insert(M->File);
+    return UserFiles.count(F);
+  }
+
   bool isUserDecl(const BlockDecl *D) const {
     const Module *M = P.getModule(D);
     return M && !M->IsStdlib;
@@ -603,17 +611,18 @@ public:
       if (!V.is(Value::Kind::String) || !V.getOrigin().isValid())
         return;
       // Only text the user wrote: a string that came from a literal in a user file.
-      const Module *M = nullptr;
-      for (const Module *Mod : P.Modules)
-        if (Mod->File == V.getOrigin().File)
-          M = Mod;
-      if (!M || M->IsStdlib)
+      if (!isUserFile(V.getOrigin().File))
         return;
       llvm::StringRef S = V.getString();
-      for (const CredentialPattern &Pat : credentialPatterns()) {
-        llvm::Regex R(Pat.Regex);
+      static const std::vector<std::pair<llvm::Regex, const char *>> Compiled = [] {
+        std::vector<std::pair<llvm::Regex, const char *>> Out;
+        for (const CredentialPattern &Pat : credentialPatterns())
+          Out.emplace_back(llvm::Regex(Pat.Regex), Pat.What);
+        return Out;
+      }();
+      for (const auto &[R, What] : Compiled) {
         if (R.match(S)) {
-          Diags.report(DiagID::EmbeddedCredential, V.getOrigin(), {Pat.What});
+          Diags.report(DiagID::EmbeddedCredential, V.getOrigin(), {What});
           return;
         }
       }
@@ -937,6 +946,7 @@ private:
   Program &P;
   DiagnosticEngine &Diags;
   const EnvironmentModel *Env = nullptr;
+  std::set<FileID> UserFiles;
 };
 
 } // namespace

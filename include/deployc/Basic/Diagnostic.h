@@ -121,6 +121,9 @@ public:
   DiagnosticBuilder report(DiagID ID, SourceRange Range,
                            std::initializer_list<std::string> Args = {});
 
+  /// Reports an already-formed diagnostic again (from a cached parse).
+  void replay(const Diagnostic &D) { commit(D); }
+
   void setWarningsAsErrors(bool Value) { WarningsAsErrors = Value; }
   /// 0 means no limit.
   void setErrorLimit(unsigned Limit) { ErrorLimit = Limit; }

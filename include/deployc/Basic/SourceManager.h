@@ -11,6 +11,7 @@
 #include "llvm/ADT/StringRef.h"
 #include <cstdint>
 #include <memory>
+#include <unordered_map>
 #include <string>
 #include <vector>
 
@@ -47,14 +48,19 @@ public:
   SourceManager();
   ~SourceManager();
 
-  /// Takes a copy of Contents. Path is what diagnostics print.
+  /// Takes a copy of Contents. Path is what diagnostics print. FileIDs are
+  /// unique in the process, so a buffer can be shared between managers.
   FileID addBuffer(std::string Path, std::string Contents);
+  /// Makes File of Other (with the same FileID) available here too; the text
+  /// is shared, not copied. Used to reuse parsed files across compilations.
+  void adoptBuffer(const SourceManager &Other, FileID File);
   /// Replaces the contents of an existing buffer (used by the language server).
   void replaceBuffer(FileID File, std::string Contents);
 
   llvm::StringRef getPath(FileID File) const;
   llvm::StringRef getBuffer(FileID File) const;
   unsigned getNumFiles() const { return Files.size(); }
+  bool hasFile(FileID File) const { return Files.count(File); }
 
   LineCol getLineCol(FileID File, uint32_t Offset) const;
   /// The text of the 1-based line Line, without its terminator.
@@ -67,7 +73,7 @@ public:
 private:
   struct FileEntry;
   const FileEntry &entry(FileID File) const;
-  std::vector<std::unique_ptr<FileEntry>> Files;
+  std::unordered_map<FileID, std::shared_ptr<FileEntry>> Files;
 };
 
 } // namespace deployc

@@ -21,8 +21,9 @@ struct ServerOptions {
   /// Messages are `---`-separated JSON without headers; output is pretty
   /// printed and diagnostics are published synchronously (deterministic).
   bool LitTest = false;
-  /// Delay after the last edit before diagnostics are recomputed.
-  unsigned DebounceMs = 50;
+  /// Delay after the last edit before diagnostics are recomputed. Edits that
+  /// arrive while a compilation runs are coalesced into the next one anyway.
+  unsigned DebounceMs = 0;
 };
 
 /// Serves until `exit`; returns the process exit code (0 after `shutdown`,

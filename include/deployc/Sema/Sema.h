@@ -42,6 +42,12 @@ struct FrontEndOptions {
   /// Reads imported files; the language server passes one that prefers open
   /// editor buffers. Unset: the file system.
   std::function<std::optional<std::string>(llvm::StringRef Path)> ReadFile;
+  /// Parses a file for the program, or returns a module parsed before (the
+  /// language server reuses unchanged files). It must make the module's buffer
+  /// known to SM and report the module's syntax errors to Diags. Unset: parse.
+  std::function<ast::Module *(llvm::StringRef DisplayPath, std::string Text,
+                              SourceManager &SM, DiagnosticEngine &Diags)>
+      LoadModule;
 };
 
 /// Runs the front end. Inputs are file paths ("-" is stdin, already read into
