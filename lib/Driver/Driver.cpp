@@ -1,13 +1,14 @@
 //===- Driver.cpp - The deployc commands over the pipeline ----------------===//
 
 #include "deployc/Driver/Driver.h"
+#include "Compilation.h"
 #include "deployc/AST/ASTDumper.h"
 #include "deployc/Parse/Formatter.h"
 #include "deployc/Parse/Parser.h"
 #include "deployc/Sema/Sema.h"
-#include "EvalOutput.h"
-#include "OutputWriter.h"
+#include "deployc/Interp/OutputWriter.h"
 #include "deployc/Emit/Emit.h"
+#include "deployc/Plan/Config.h"
 #include "deployc/Plan/Plan.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -32,103 +33,6 @@ std::string driver::findStdlib(llvm::StringRef Explicit, llvm::StringRef Argv0,
   return std::string(Dir);
 }
 
-namespace {
-
-/// One run of the front end over the inputs.
-struct Compilation {
-  explicit Compilation(const DriverOptions &Opts) : Opts(Opts), Diags(SM) {
-    Diags.setWarningsAsErrors(Opts.WarningsAsErrors);
-    Diags.setErrorLimit(Opts.ErrorLimit);
-  }
-
-  /// Reads and parses the inputs; false on an I/O error (exit code 2).
-  bool loadInputs() {
-    bool Ok = true;
-    for (const std::string &Path : Opts.Inputs) {
-      auto Buf = Path == "-" ? llvm::MemoryBuffer::getSTDIN()
-                             : llvm::MemoryBuffer::getFile(Path, /*IsText=*/true);
-      if (!Buf) {
-        Diags.report(DiagID::CannotReadFile, {}, {Path, Buf.getError().message()});
-        Ok = false;
-        continue;
-      }
-      FileID F = SM.addBuffer(Path == "-" ? "<stdin>" : Path, (*Buf)->getBuffer().str());
-      InputFiles.push_back(F);
-      int64_t Bad = parse::findInvalidUTF8(SM.getBuffer(F));
-      if (Bad >= 0)
-        Diags.report(DiagID::InvalidUTF8, {F, uint32_t(Bad), uint32_t(Bad + 1)},
-                     {Path, std::to_string(Bad)});
-    }
-    return Ok;
-  }
-
-  /// Runs the front end up to StopAfter (or --stop-after when earlier).
-  /// Returns false on a usage error in the options.
-  bool runFrontEnd(sema::Phase StopAfter, llvm::raw_ostream &Err) {
-    sema::FrontEndOptions FO;
-    FO.StdlibPath = Opts.StdlibPath;
-    FO.OnlyEnvironment = Opts.Environment;
-    FO.StopAfter = StopAfter;
-    if (!Opts.StopAfter.empty()) {
-      auto Ph = sema::lookupPhase(Opts.StopAfter);
-      if (!Ph) {
-        Err << "deployc: error: unknown phase `" << Opts.StopAfter
-            << "` for --stop-after; phases are parse, resolve, typecheck, eval, "
-               "schema, reference, security, compatibility\n";
-        return false;
-      }
-      FO.StopAfter = std::min(*Ph, StopAfter);
-    }
-    for (const std::string &S : Opts.Overrides) {
-      size_t Eq = S.find('=');
-      if (Eq == std::string::npos || Eq == 0) {
-        Diags.report(DiagID::MalformedSetOption, {}, {S});
-        continue;
-      }
-      FO.Overrides.emplace_back(S.substr(0, Eq), S.substr(Eq + 1));
-    }
-    Prog = sema::runFrontEnd(SM, Diags, InputFiles, FO);
-    return true;
-  }
-
-  bool useColor(llvm::raw_ostream &Err) const {
-    switch (Opts.Color) {
-    case ColorMode::Always: return true;
-    case ColorMode::Never: return false;
-    case ColorMode::Auto: return Err.has_colors();
-    }
-    return false;
-  }
-
-  /// Renders diagnostics in the chosen format; returns true when -verify passed
-  /// (or was not requested).
-  bool emitDiagnostics(llvm::raw_ostream &Out, llvm::raw_ostream &Err) {
-    if (Opts.Verify)
-      return verifyDiagnostics(Err, SM, Prog ? Prog->UserFiles : InputFiles,
-                               Diags.getDiagnostics());
-    switch (Opts.Format) {
-    case DiagFormat::Text:
-      renderDiagnosticsText(Err, SM, Diags.getDiagnostics(), useColor(Err));
-      renderDiagnosticSummary(Err, Diags.getNumErrors(), Diags.getNumWarnings());
-      break;
-    case DiagFormat::JSON:
-      renderDiagnosticsJSON(Out, SM, Diags.getDiagnostics());
-      break;
-    case DiagFormat::SARIF:
-      renderDiagnosticsSARIF(Out, SM, Diags.getDiagnostics(), DEPLOYC_VERSION);
-      break;
-    }
-    return true;
-  }
-
-  const DriverOptions &Opts;
-  SourceManager SM;
-  DiagnosticEngine Diags;
-  std::vector<FileID> InputFiles;
-  std::unique_ptr<sema::Program> Prog;
-};
-
-} // namespace
 
 int driver::runCheck(const DriverOptions &Opts, llvm::raw_ostream &Out,
                      llvm::raw_ostream &Err) {
@@ -157,7 +61,7 @@ int driver::runEval(const DriverOptions &Opts, llvm::raw_ostream &Out,
     return ExitUsage;
   if (C.Diags.hasErrors())
     return ExitErrors;
-  Out << renderEvaluatedJSON(*C.Prog, Opts.Environment);
+  Out << plan::renderEvaluatedJSON(*C.Prog, Opts.Environment);
   return ExitSuccess;
 }
 
@@ -249,7 +153,7 @@ int driver::runEmit(const DriverOptions &Opts, unsigned Targets, llvm::StringRef
     Out << Stream;
     return finish(ExitSuccess);
   }
-  if (auto E = writeDirectoryAtomically(OutDir, Files)) {
+  if (auto E = interp::writeDirectoryAtomically(OutDir, Files)) {
     C.Diags.report(DiagID::CannotWriteOutput, {}, {OutDir.str(), llvm::toString(std::move(E))});
     return finish(ExitUsage);
   }

@@ -28,6 +28,17 @@ static cl::SubCommand DumpASTCmd("dump-ast", "Print the syntax tree of .deploy f
 static cl::SubCommand EmitCmd("emit", "Emit Kubernetes manifests, Dockerfiles and dev containers");
 static cl::SubCommand FmtCmd("fmt", "Format .deploy files in place (or check that they are formatted)");
 static cl::SubCommand LspCmd("lsp", "Run the language server on stdin/stdout (LSP 3.17)");
+static cl::SubCommand PlanCmd("plan", "Show what applying an environment would change");
+static cl::SubCommand ApplyCmd("apply", "Apply an environment to a target and record the revision");
+static cl::SubCommand RollbackCmd("rollback", "Re-render an earlier revision into the target");
+static cl::SubCommand DriftCmd("drift", "Find changes made by hand since the last apply");
+static cl::SubCommand HistoryCmd("history", "List the revisions of an environment");
+static cl::SubCommand ShowCmd("show", "Show one revision as JSON");
+static cl::SubCommand UnlockCmd("unlock", "Remove an environment's lock left by a crashed process");
+static cl::SubCommand AuditCmd("audit", "Print (or --verify) the hash-chained audit log");
+static cl::SubCommand MetricsCmd("metrics", "Print deployment metrics (Prometheus text format)");
+static cl::SubCommand BackupCmd("backup", "backup create|verify|restore SPEC --env NAME");
+static cl::SubCommand SecretsCmd("secrets", "secrets set|get|list|rotate|history SPEC [SECRET ...]");
 static cl::SubCommand ExplainCmd("explain", "Explain a diagnostic code, e.g. `deployc explain D2002`");
 
 static cl::list<std::string> CheckInputs(cl::Positional, cl::desc("<file.deploy>..."),
@@ -56,6 +67,67 @@ static cl::opt<bool> FmtCheck("check", cl::desc("List files that would change; e
 static cl::opt<bool> LspLitTest("lit-test",
                                 cl::desc("Read ---separated messages without headers (tests)"),
                                 cl::sub(LspCmd), cl::cat(DeploycCategory));
+static cl::list<std::string> PlanInputs(cl::Positional, cl::desc("<file.deploy>..."),
+                                        cl::OneOrMore, cl::sub(PlanCmd));
+static cl::list<std::string> ApplyInputs(cl::Positional, cl::desc("<file.deploy>..."),
+                                         cl::OneOrMore, cl::sub(ApplyCmd));
+static cl::opt<PlanFormat> PlanFormatOpt(
+    "format", cl::desc("Output format"), cl::init(PlanFormat::Text),
+    cl::values(clEnumValN(PlanFormat::Text, "text", "like terraform plan"),
+               clEnumValN(PlanFormat::JSON, "json", "JSON")),
+    cl::sub(PlanCmd), cl::cat(DeploycCategory));
+static cl::opt<std::string> PlanOut("out", cl::desc("Also save the plan (JSON) to this file"),
+                                    cl::value_desc("planfile"), cl::sub(PlanCmd),
+                                    cl::cat(DeploycCategory));
+static cl::opt<bool> DetailedExitCode("detailed-exitcode",
+                                      cl::desc("Exit 2 when there are changes (0: none, 1: errors)"),
+                                      cl::sub(PlanCmd), cl::cat(DeploycCategory));
+static cl::opt<std::string> ApplyPlan("plan", cl::desc("Apply this saved plan"),
+                                      cl::value_desc("planfile"), cl::sub(ApplyCmd),
+                                      cl::cat(DeploycCategory));
+static cl::opt<std::string> StatePathOpt(
+    "state", cl::desc("The state store (default: .deployc/state.db beside the spec)"),
+    cl::value_desc("path"), cl::sub(PlanCmd), cl::sub(ApplyCmd), cl::sub(RollbackCmd),
+    cl::sub(DriftCmd), cl::sub(HistoryCmd), cl::sub(ShowCmd), cl::sub(UnlockCmd),
+    cl::sub(AuditCmd), cl::sub(MetricsCmd), cl::sub(BackupCmd), cl::sub(SecretsCmd),
+    cl::cat(DeploycCategory));
+static cl::opt<std::string> ActorOpt("actor", cl::desc("Who acts (default: $DEPLOYC_ACTOR, $USER)"),
+                                     cl::value_desc("name"), cl::sub(ApplyCmd),
+                                     cl::sub(RollbackCmd), cl::sub(DriftCmd), cl::sub(UnlockCmd),
+                                     cl::sub(BackupCmd), cl::sub(SecretsCmd),
+                                     cl::cat(DeploycCategory));
+static cl::opt<std::string> VaultKeyFile("vault-key-file",
+                                         cl::desc("The vault key file (mode 0600)"),
+                                         cl::value_desc("path"), cl::sub(PlanCmd),
+                                         cl::sub(ApplyCmd), cl::sub(BackupCmd),
+                                         cl::sub(SecretsCmd), cl::cat(DeploycCategory));
+static cl::opt<std::string> TargetOpt("target", cl::desc("Where to apply: dir:PATH"),
+                                      cl::value_desc("kind:where"), cl::sub(ApplyCmd),
+                                      cl::sub(RollbackCmd), cl::sub(DriftCmd),
+                                      cl::cat(DeploycCategory));
+static cl::opt<std::string> StateEnv("env", cl::desc("The environment"), cl::value_desc("name"),
+                                     cl::sub(PlanCmd), cl::sub(ApplyCmd), cl::sub(RollbackCmd),
+                                     cl::sub(DriftCmd), cl::sub(HistoryCmd), cl::sub(UnlockCmd),
+                                     cl::sub(BackupCmd), cl::sub(SecretsCmd),
+                                     cl::cat(DeploycCategory));
+static cl::list<std::string> StateSets("set", cl::desc("Override a parameter: --set NAME=VALUE"),
+                                       cl::value_desc("NAME=VALUE"), cl::sub(PlanCmd),
+                                       cl::sub(ApplyCmd), cl::cat(DeploycCategory));
+static cl::opt<int64_t> RollbackTo("to", cl::desc("The revision to roll back to"),
+                                   cl::value_desc("rev"), cl::init(0), cl::sub(RollbackCmd),
+                                   cl::cat(DeploycCategory));
+static cl::opt<int64_t> ShowRev(cl::Positional, cl::desc("<revision>"), cl::Required,
+                                cl::sub(ShowCmd));
+static cl::opt<bool> AuditVerify("verify", cl::desc("Check the hash chain"), cl::sub(AuditCmd),
+                                 cl::cat(DeploycCategory));
+static cl::list<std::string> BackupArgs(cl::Positional, cl::desc("create|verify|restore <spec>"),
+                                        cl::OneOrMore, cl::sub(BackupCmd));
+static cl::opt<std::string> BackupFrom("from", cl::desc("Restore from this backup folder"),
+                                       cl::value_desc("dir"), cl::sub(BackupCmd),
+                                       cl::cat(DeploycCategory));
+static cl::list<std::string> SecretsArgs(cl::Positional,
+                                         cl::desc("set|get|list|rotate|history <spec> [args]"),
+                                         cl::OneOrMore, cl::sub(SecretsCmd));
 static cl::opt<std::string> ExplainCode(cl::Positional, cl::desc("<code>"),
                                         cl::sub(ExplainCmd));
 static cl::opt<bool> ExplainList("list", cl::desc("List every diagnostic code"),
@@ -115,6 +187,8 @@ int main(int argc, char **argv) {
           "  deployc emit FILE -o DIR       emit Kubernetes, Dockerfiles, dev containers\n"
           "  deployc fmt [--check] FILE...  format files in one canonical style\n"
           "  deployc lsp                    run the language server on stdio\n"
+          "  deployc plan FILE --env NAME   show what apply would change\n"
+          "  deployc apply FILE --env NAME --target dir:PATH\n"
           "  deployc explain CODE           explain a diagnostic code\n",
           &errs()))
     return ExitUsage;
@@ -145,6 +219,44 @@ int main(int argc, char **argv) {
                       : EmitTargetOpt == EmitDevContainer ? 4u
                                                           : 7u;
       Result = runEmit(Opts, Mask, OutputDir, outs(), errs());
+    } else if (PlanCmd || ApplyCmd || RollbackCmd || DriftCmd || HistoryCmd || ShowCmd ||
+               UnlockCmd || AuditCmd || MetricsCmd || BackupCmd || SecretsCmd) {
+      StateOptions SO{StatePathOpt, ActorOpt, VaultKeyFile, TargetOpt};
+      Opts.Environment = StateEnv;
+      Opts.Overrides = StateSets;
+      if (PlanCmd) {
+        Opts.Inputs = PlanInputs;
+        Result = runPlan(Opts, SO, PlanFormatOpt, PlanOut, DetailedExitCode, outs(), errs());
+      } else if (ApplyCmd) {
+        Opts.Inputs = ApplyInputs;
+        Result = runApply(Opts, SO, ApplyPlan, outs(), errs());
+      } else if (RollbackCmd) {
+        Result = runRollback(SO, StateEnv, RollbackTo, outs(), errs());
+      } else if (DriftCmd) {
+        Result = runDrift(SO, StateEnv, outs(), errs());
+      } else if (HistoryCmd) {
+        Result = runHistory(SO, StateEnv, outs(), errs());
+      } else if (ShowCmd) {
+        Result = runShow(SO, ShowRev, outs(), errs());
+      } else if (UnlockCmd) {
+        Result = runUnlock(SO, StateEnv, outs(), errs());
+      } else if (AuditCmd) {
+        Result = runAudit(SO, AuditVerify, outs(), errs());
+      } else if (MetricsCmd) {
+        Result = runMetrics(SO, outs(), errs());
+      } else if (BackupCmd || SecretsCmd) {
+        std::vector<std::string> Words = BackupCmd ? BackupArgs : SecretsArgs;
+        if (Words.size() < 2) {
+          errs() << "deployc: error: usage: deployc " << (BackupCmd ? "backup" : "secrets")
+                 << " ACTION SPEC ...\n";
+          Result = ExitUsage;
+          return;
+        }
+        Opts.Inputs = {Words[1]};
+        std::vector<std::string> Rest(Words.begin() + 2, Words.end());
+        Result = BackupCmd ? runBackup(Opts, SO, Words[0], BackupFrom, outs(), errs())
+                           : runSecrets(Opts, SO, Words[0], Rest, outs(), errs());
+      }
     } else if (LspCmd) {
       std::ios::sync_with_stdio(false);
       lsp::ServerOptions LO;

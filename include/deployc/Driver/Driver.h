@@ -53,6 +53,41 @@ int runEmit(const DriverOptions &Opts, unsigned Targets, llvm::StringRef OutDir,
 /// would change (exit 1 when any would). "-" formats stdin to stdout.
 int runFormat(const std::vector<std::string> &Inputs, bool Check, llvm::raw_ostream &Out,
               llvm::raw_ostream &Err);
+/// Options of the commands that use the state store and the vault.
+struct StateOptions {
+  std::string StatePath;    ///< --state; default .deployc/state.db beside the spec
+  std::string Actor;        ///< --actor; default $DEPLOYC_ACTOR or $USER
+  std::string VaultKeyFile; ///< --vault-key-file; default vault.key beside the vault
+  std::string Target;       ///< --target dir:PATH
+};
+
+enum class PlanFormat { Text, JSON };
+
+int runPlan(const DriverOptions &Opts, const StateOptions &SO, PlanFormat Format,
+            llvm::StringRef OutFile, bool DetailedExitCode, llvm::raw_ostream &Out,
+            llvm::raw_ostream &Err);
+int runApply(const DriverOptions &Opts, const StateOptions &SO, llvm::StringRef PlanFile,
+             llvm::raw_ostream &Out, llvm::raw_ostream &Err);
+int runRollback(const StateOptions &SO, llvm::StringRef Env, int64_t To, llvm::raw_ostream &Out,
+                llvm::raw_ostream &Err);
+int runDrift(const StateOptions &SO, llvm::StringRef Env, llvm::raw_ostream &Out,
+             llvm::raw_ostream &Err);
+int runHistory(const StateOptions &SO, llvm::StringRef Env, llvm::raw_ostream &Out,
+               llvm::raw_ostream &Err);
+int runShow(const StateOptions &SO, int64_t Revision, llvm::raw_ostream &Out,
+            llvm::raw_ostream &Err);
+int runUnlock(const StateOptions &SO, llvm::StringRef Env, llvm::raw_ostream &Out,
+              llvm::raw_ostream &Err);
+int runAudit(const StateOptions &SO, bool Verify, llvm::raw_ostream &Out, llvm::raw_ostream &Err);
+int runMetrics(const StateOptions &SO, llvm::raw_ostream &Out, llvm::raw_ostream &Err);
+/// Action: create, verify or restore.
+int runBackup(const DriverOptions &Opts, const StateOptions &SO, llvm::StringRef Action,
+              llvm::StringRef From, llvm::raw_ostream &Out, llvm::raw_ostream &Err);
+/// Action: set, get, list, rotate or history; Args are the words after the spec.
+int runSecrets(const DriverOptions &Opts, const StateOptions &SO, llvm::StringRef Action,
+               const std::vector<std::string> &Args, llvm::raw_ostream &Out,
+               llvm::raw_ostream &Err);
+
 int runExplain(llvm::StringRef Code, bool List, llvm::raw_ostream &Out,
                llvm::raw_ostream &Err);
 

@@ -1,6 +1,6 @@
 //===- OutputWriter.cpp - All-or-nothing output directories ---------------===//
 
-#include "OutputWriter.h"
+#include "deployc/Interp/OutputWriter.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Process.h"
@@ -15,7 +15,7 @@ static Error errorFor(const Twine &What, std::error_code EC) {
   return createStringError(EC, What + ": " + EC.message());
 }
 
-Error driver::writeDirectoryAtomically(StringRef Dir,
+Error interp::writeDirectoryAtomically(StringRef Dir,
                                        const std::vector<emit::EmittedFile> &Files) {
   SmallString<256> Target(Dir);
   sys::path::remove_dots(Target, /*remove_dot_dot=*/true);

@@ -1,11 +1,11 @@
 //===- OutputWriter.h - All-or-nothing output directories ---------*- C++ -*-===//
-#ifndef DEPLOYC_LIB_DRIVER_OUTPUTWRITER_H
-#define DEPLOYC_LIB_DRIVER_OUTPUTWRITER_H
+#ifndef DEPLOYC_INTERP_OUTPUTWRITER_H
+#define DEPLOYC_INTERP_OUTPUTWRITER_H
 
 #include "deployc/Emit/Emit.h"
 #include "llvm/Support/Error.h"
 
-namespace deployc::driver {
+namespace deployc::interp {
 
 /// Replaces Dir with exactly Files. The files are written to a sibling
 /// temporary directory which then takes Dir's place by rename, so on any

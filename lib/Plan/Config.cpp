@@ -1,6 +1,6 @@
-//===- EvalOutput.cpp - `deployc eval` JSON -------------------------------===//
+//===- Config.cpp - The evaluated configuration as JSON -------------------===//
 
-#include "EvalOutput.h"
+#include "deployc/Plan/Config.h"
 #include <nlohmann/json.hpp>
 
 using namespace deployc;
@@ -111,7 +111,11 @@ json environmentJSON(const Program &P, const EnvironmentModel &M) {
 
 } // namespace
 
-std::string driver::renderEvaluatedJSON(const Program &P, llvm::StringRef Only) {
+std::string plan::evaluatedConfigJSON(const Program &P, const EnvironmentModel &M) {
+  return environmentJSON(P, M).dump(2, ' ', false, json::error_handler_t::replace) + "\n";
+}
+
+std::string plan::renderEvaluatedJSON(const Program &P, llvm::StringRef Only) {
   json Out;
   if (!Only.empty()) {
     for (const EnvironmentModel &M : P.Environments)

@@ -1,0 +1,95 @@
+//===- Engine.h - The interpreter core: apply, rollback, drift ----*- C++ -*-===//
+//
+// The engine executes an execution plan's steps through a Target. This file
+// holds what every target shares: the lock, the safety pattern's steps, the
+// secrets ensured or rotated in the vault, the revision recorded in one
+// transaction, rollback to an earlier revision, drift against the last one,
+// and backups of state and vault. The first target is a GitOps folder
+// (`dir:PATH`) that a controller such as Argo CD or Flux watches.
+//
+//===----------------------------------------------------------------------===//
+#ifndef DEPLOYC_INTERP_ENGINE_H
+#define DEPLOYC_INTERP_ENGINE_H
+
+#include "deployc/Emit/Emit.h"
+#include "deployc/Interp/StateStore.h"
+#include "deployc/Interp/Vault.h"
+#include "deployc/Plan/ExecutionPlan.h"
+#include "llvm/Support/raw_ostream.h"
+
+namespace deployc::interp {
+
+/// Where an environment is applied.
+class Target {
+public:
+  virtual ~Target();
+  /// As given on the command line: `dir:/srv/gitops/prod`.
+  virtual std::string describe() const = 0;
+  /// Makes Files the whole content of the target, all or nothing.
+  virtual llvm::Error render(const std::vector<emit::EmittedFile> &Files) = 0;
+  /// What is there now, for drift.
+  virtual llvm::Expected<std::map<std::string, std::string>> currentFiles() = 0;
+};
+
+/// `dir:PATH`; an error names the supported kinds.
+llvm::Expected<std::unique_ptr<Target>> makeTarget(llvm::StringRef Spec);
+
+struct Engine {
+  StateStore &State;
+  Vault *Secrets = nullptr; ///< Null when no secret needs the embedded vault.
+  std::string Actor;
+  llvm::raw_ostream &Log;
+};
+
+/// Embedded-backend secrets of Env whose rotation is due at Now.
+std::vector<std::string> rotationsDue(const plan::Environment &Env, Vault &V,
+                                      const std::string &Now);
+
+/// Whether any secret of Env lives in the embedded vault.
+bool needsVault(const plan::Environment &Env);
+
+/// Applies Plan: lock, steps, render Files into T, record the revision.
+/// Returns the new revision's id.
+llvm::Expected<int64_t> apply(Engine &E, const plan::Environment &Env,
+                              const plan::ExecutionPlan &Plan,
+                              const std::vector<emit::EmittedFile> &Files, Target &T);
+
+/// Re-renders revision To (0: the one before the last successful apply).
+llvm::Expected<int64_t> rollback(Engine &E, const std::string &Env, int64_t To, Target &T);
+
+struct DriftReport {
+  int64_t Revision = 0;
+  std::vector<std::string> Changed, Added, Removed;
+  std::string Severity = "medium", Action = "report";
+  bool found() const { return !Changed.empty() || !Added.empty() || !Removed.empty(); }
+};
+
+/// Compares T with the last successful revision of Env, records the finding
+/// and performs the drift policy's action (report, alert, reapply).
+llvm::Expected<DriftReport> drift(Engine &E, const std::string &Env, Target &T,
+                                  const std::vector<plan::Channel> &Channels,
+                                  const std::vector<std::string> &Notify);
+
+/// Sends Message to the channels named in Names (commands and webhooks).
+void notifyChannels(const std::vector<plan::Channel> &Channels,
+                    const std::vector<std::string> &Names, const std::string &Message,
+                    llvm::raw_ostream &Log);
+
+/// POSTs `{"text": Message}` to an http:// URL; returns "" or the error.
+std::string postWebhook(const std::string &URL, const std::string &Message);
+
+/// Backups of state and vault into each local location (a folder per backup
+/// with a SHA-256 manifest).
+llvm::Expected<std::vector<std::string>> createBackups(Engine &E, const std::string &Env,
+                                                       const std::vector<std::string> &Locations,
+                                                       const std::string &VaultPath);
+/// Re-reads the newest backup in each location and checks it.
+llvm::Error verifyBackups(const std::vector<std::string> &Locations, llvm::raw_ostream &Log);
+/// Restores state and vault from the newest good backup (or From).
+llvm::Error restoreBackup(const std::vector<std::string> &Locations, const std::string &From,
+                          const std::string &StatePath, const std::string &VaultPath,
+                          llvm::raw_ostream &Log);
+
+} // namespace deployc::interp
+
+#endif

@@ -1,0 +1,109 @@
+//===- Compilation.h - One run of the front end for a command -----*- C++ -*-===//
+#ifndef DEPLOYC_LIB_DRIVER_COMPILATION_H
+#define DEPLOYC_LIB_DRIVER_COMPILATION_H
+
+#include "deployc/Driver/Driver.h"
+#include "deployc/Parse/Parser.h"
+#include "deployc/Sema/Sema.h"
+#include "llvm/Support/MemoryBuffer.h"
+
+namespace deployc::driver {
+
+/// One run of the front end over the inputs.
+struct Compilation {
+  explicit Compilation(const DriverOptions &Opts) : Opts(Opts), Diags(SM) {
+    Diags.setWarningsAsErrors(Opts.WarningsAsErrors);
+    Diags.setErrorLimit(Opts.ErrorLimit);
+  }
+
+  /// Reads and parses the inputs; false on an I/O error (exit code 2).
+  bool loadInputs() {
+    bool Ok = true;
+    for (const std::string &Path : Opts.Inputs) {
+      auto Buf = Path == "-" ? llvm::MemoryBuffer::getSTDIN()
+                             : llvm::MemoryBuffer::getFile(Path, /*IsText=*/true);
+      if (!Buf) {
+        Diags.report(DiagID::CannotReadFile, {}, {Path, Buf.getError().message()});
+        Ok = false;
+        continue;
+      }
+      FileID F = SM.addBuffer(Path == "-" ? "<stdin>" : Path, (*Buf)->getBuffer().str());
+      InputFiles.push_back(F);
+      int64_t Bad = parse::findInvalidUTF8(SM.getBuffer(F));
+      if (Bad >= 0)
+        Diags.report(DiagID::InvalidUTF8, {F, uint32_t(Bad), uint32_t(Bad + 1)},
+                     {Path, std::to_string(Bad)});
+    }
+    return Ok;
+  }
+
+  /// Runs the front end up to StopAfter (or --stop-after when earlier).
+  /// Returns false on a usage error in the options.
+  bool runFrontEnd(sema::Phase StopAfter, llvm::raw_ostream &Err) {
+    sema::FrontEndOptions FO;
+    FO.StdlibPath = Opts.StdlibPath;
+    FO.OnlyEnvironment = Opts.Environment;
+    FO.StopAfter = StopAfter;
+    if (!Opts.StopAfter.empty()) {
+      auto Ph = sema::lookupPhase(Opts.StopAfter);
+      if (!Ph) {
+        Err << "deployc: error: unknown phase `" << Opts.StopAfter
+            << "` for --stop-after; phases are parse, resolve, typecheck, eval, "
+               "schema, reference, security, compatibility\n";
+        return false;
+      }
+      FO.StopAfter = std::min(*Ph, StopAfter);
+    }
+    for (const std::string &S : Opts.Overrides) {
+      size_t Eq = S.find('=');
+      if (Eq == std::string::npos || Eq == 0) {
+        Diags.report(DiagID::MalformedSetOption, {}, {S});
+        continue;
+      }
+      FO.Overrides.emplace_back(S.substr(0, Eq), S.substr(Eq + 1));
+    }
+    Prog = sema::runFrontEnd(SM, Diags, InputFiles, FO);
+    return true;
+  }
+
+  bool useColor(llvm::raw_ostream &Err) const {
+    switch (Opts.Color) {
+    case ColorMode::Always: return true;
+    case ColorMode::Never: return false;
+    case ColorMode::Auto: return Err.has_colors();
+    }
+    return false;
+  }
+
+  /// Renders diagnostics in the chosen format; returns true when -verify passed
+  /// (or was not requested).
+  bool emitDiagnostics(llvm::raw_ostream &Out, llvm::raw_ostream &Err) {
+    if (Opts.Verify)
+      return verifyDiagnostics(Err, SM, Prog ? Prog->UserFiles : InputFiles,
+                               Diags.getDiagnostics());
+    switch (Opts.Format) {
+    case DiagFormat::Text:
+      renderDiagnosticsText(Err, SM, Diags.getDiagnostics(), useColor(Err));
+      renderDiagnosticSummary(Err, Diags.getNumErrors(), Diags.getNumWarnings());
+      break;
+    case DiagFormat::JSON:
+      renderDiagnosticsJSON(Out, SM, Diags.getDiagnostics());
+      break;
+    case DiagFormat::SARIF:
+      renderDiagnosticsSARIF(Out, SM, Diags.getDiagnostics(), DEPLOYC_VERSION);
+      break;
+    }
+    return true;
+  }
+
+  const DriverOptions &Opts;
+  SourceManager SM;
+  DiagnosticEngine Diags;
+  std::vector<FileID> InputFiles;
+  std::unique_ptr<sema::Program> Prog;
+};
+
+
+} // namespace deployc::driver
+
+#endif

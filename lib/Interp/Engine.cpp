@@ -1,0 +1,547 @@
+//===- Engine.cpp - The interpreter core: apply, rollback, drift ----------===//
+
+#include "deployc/Interp/Engine.h"
+#include "deployc/Interp/OutputWriter.h"
+#include "deployc/Sema/Value.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Process.h"
+#include "llvm/Support/Program.h"
+#include <csignal>
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <set>
+
+using namespace deployc;
+using namespace deployc::interp;
+using json = nlohmann::ordered_json;
+
+Target::~Target() = default;
+
+static llvm::Error failure(const std::string &Msg) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), Msg);
+}
+
+namespace {
+
+/// A folder a GitOps controller watches.
+class DirectoryTarget : public Target {
+public:
+  explicit DirectoryTarget(std::string Path) : Path(std::move(Path)) {}
+  std::string describe() const override { return "dir:" + Path; }
+  llvm::Error render(const std::vector<emit::EmittedFile> &Files) override {
+    return writeDirectoryAtomically(Path, Files);
+  }
+  llvm::Expected<std::map<std::string, std::string>> currentFiles() override {
+    std::map<std::string, std::string> Out;
+    if (!llvm::sys::fs::is_directory(Path))
+      return Out;
+    std::error_code EC;
+    for (llvm::sys::fs::recursive_directory_iterator It(Path, EC), End; It != End && !EC;
+         It.increment(EC)) {
+      if (llvm::sys::fs::is_directory(It->path()))
+        continue;
+      llvm::StringRef Rel = llvm::StringRef(It->path()).drop_front(Path.size());
+      while (Rel.startswith("/"))
+        Rel = Rel.drop_front();
+      if (Rel == ".deployc-emit")
+        continue;
+      auto Buf = llvm::MemoryBuffer::getFile(It->path());
+      if (!Buf)
+        return failure("cannot read " + It->path());
+      Out[Rel.str()] = (*Buf)->getBuffer().str();
+    }
+    if (EC)
+      return failure("cannot list " + Path + ": " + EC.message());
+    return Out;
+  }
+
+private:
+  std::string Path;
+};
+
+std::string filesJSON(const std::vector<emit::EmittedFile> &Files) {
+  json J = json::object();
+  for (const emit::EmittedFile &F : Files)
+    J[F.Path] = F.Contents;
+  return J.dump();
+}
+
+std::vector<emit::EmittedFile> filesFromJSON(const std::string &Text) {
+  std::vector<emit::EmittedFile> Out;
+  json J = json::parse(Text, nullptr, false);
+  if (J.is_object())
+    for (auto It = J.begin(); It != J.end(); ++It)
+      Out.push_back({It.key(), It.value().get<std::string>()});
+  return Out;
+}
+
+int64_t nowSeconds() { return parseISO8601(nowISO8601()); }
+
+} // namespace
+
+llvm::Expected<std::unique_ptr<Target>> interp::makeTarget(llvm::StringRef Spec) {
+  if (Spec.consume_front("dir:") && !Spec.empty()) {
+    llvm::SmallString<256> Abs(Spec);
+    llvm::sys::fs::make_absolute(Abs);
+    llvm::sys::path::remove_dots(Abs, true);
+    return std::make_unique<DirectoryTarget>(std::string(Abs));
+  }
+  return failure("unknown target `" + Spec.str() +
+                 "`; use `dir:PATH` (a folder a GitOps controller watches)");
+}
+
+bool interp::needsVault(const plan::Environment &Env) {
+  for (const plan::Secret &S : Env.Secrets)
+    if (S.BackendKind == "embedded")
+      return true;
+  return false;
+}
+
+std::vector<std::string> interp::rotationsDue(const plan::Environment &Env, Vault &V,
+                                              const std::string &Now) {
+  std::vector<std::string> Out;
+  int64_t NowS = parseISO8601(Now);
+  for (const plan::Secret &S : Env.Secrets) {
+    if (S.BackendKind != "embedded" || !S.RotationEveryMs || *S.RotationEveryMs <= 0)
+      continue;
+    for (const SecretVersion &Ver : V.versions(Env.Name, S.Name))
+      if (Ver.State == "active" &&
+          parseISO8601(Ver.CreatedAt) + *S.RotationEveryMs / 1000 <= NowS)
+        Out.push_back(S.Name);
+  }
+  return Out;
+}
+
+/// Values for a new version of S: generated components fresh, the others from
+/// Previous (or their defaults). Missing ones are listed in Missing.
+static std::map<std::string, std::string>
+newVersionValues(const plan::Secret &S, const std::map<std::string, std::string> &Previous,
+                 std::vector<std::string> &Missing) {
+  std::map<std::string, std::string> Values;
+  for (const plan::SecretComponent &C : S.Components) {
+    if (C.Generated) {
+      Values[C.Name] = generateSecretValue(C.Length, C.Charset);
+      continue;
+    }
+    auto It = Previous.find(C.Name);
+    if (It != Previous.end())
+      Values[C.Name] = It->second;
+    else if (C.Default)
+      Values[C.Name] = *C.Default;
+    else
+      Missing.push_back(C.Name);
+  }
+  return Values;
+}
+
+/// Step 3 of the safety pattern: every embedded secret exists; due rotations
+/// start their dual-write period; ended dual-write periods complete.
+static llvm::Error ensureSecrets(Engine &E, const plan::Environment &Env,
+                                 const plan::ExecutionPlan &Plan) {
+  for (const plan::Secret &S : Env.Secrets) {
+    if (S.BackendKind != "embedded") {
+      E.Log << "  secret " << S.Name << ": managed by the " << S.BackendKind << " backend\n";
+      continue;
+    }
+    if (!E.Secrets)
+      return failure("internal: the vault is not open");
+    std::vector<SecretVersion> Versions = E.Secrets->versions(Env.Name, S.Name);
+    bool HasActive = false;
+    for (const SecretVersion &V : Versions)
+      HasActive |= V.State == "active";
+    bool Due = std::find(Plan.RotationsDue.begin(), Plan.RotationsDue.end(), S.Name) !=
+               Plan.RotationsDue.end();
+    if (HasActive && !Due) {
+      E.Log << "  secret " << S.Name << ": present\n";
+      continue;
+    }
+    std::map<std::string, std::string> Previous;
+    if (HasActive) {
+      auto Old = E.Secrets->get(Env.Name, S.Name);
+      if (!Old)
+        return Old.takeError();
+      Previous = std::move(*Old);
+    }
+    std::vector<std::string> Missing;
+    std::map<std::string, std::string> Values = newVersionValues(S, Previous, Missing);
+    if (!Missing.empty()) {
+      std::string List;
+      for (const std::string &M : Missing)
+        List += (List.empty() ? "" : ", ") + M;
+      return failure("secret `" + S.Name + "` in environment `" + Env.Name +
+                     "` needs values for " + List +
+                     " (they are not generated); set them with `deployc secrets set SPEC " +
+                     S.Name + " COMPONENT=VALUE --env " + Env.Name + "`");
+    }
+    std::string DualUntil;
+    if (HasActive && S.DualWriteMs && *S.DualWriteMs > 0)
+      DualUntil = formatISO8601(nowSeconds() + *S.DualWriteMs / 1000);
+    auto Version = E.Secrets->addVersion(Env.Name, S.Name, Values, DualUntil);
+    if (!Version)
+      return Version.takeError();
+    E.State.audit(E.Actor, HasActive ? "secret.rotate" : "secret.generate", Env.Name, S.Name,
+                  "version " + std::to_string(*Version) +
+                      (DualUntil.empty() ? "" : ", dual-write until " + DualUntil));
+    E.Log << "  secret " << S.Name << ": " << (HasActive ? "rotated to" : "created as")
+          << " version " << *Version
+          << (DualUntil.empty() ? "" : " (previous version valid until " + DualUntil + ")")
+          << "\n";
+  }
+  if (E.Secrets)
+    for (auto &[Secret, Version] : E.Secrets->completeRotations(Env.Name, nowISO8601())) {
+      E.State.audit(E.Actor, "secret.archive", Env.Name, Secret,
+                    "version " + std::to_string(Version) + " archived after dual-write");
+      E.Log << "  secret " << Secret << ": version " << Version << " archived\n";
+    }
+  return llvm::Error::success();
+}
+
+llvm::Expected<int64_t> interp::apply(Engine &E, const plan::Environment &Env,
+                                      const plan::ExecutionPlan &Plan,
+                                      const std::vector<emit::EmittedFile> &Files, Target &T) {
+  if (auto Err = E.State.acquireLock(Env.Name, E.Actor))
+    return std::move(Err);
+  auto Started = std::chrono::steady_clock::now();
+  Revision R;
+  R.Env = Env.Name;
+  R.Config = Plan.Config;
+  R.Plan = plan::renderPlanJSON(Plan);
+  R.Files = filesJSON(Files);
+  R.Target = T.describe();
+  R.Actor = E.Actor;
+  R.StartedAt = nowISO8601();
+  auto finish = [&](std::string Outcome, std::string Error) -> llvm::Expected<int64_t> {
+    R.Outcome = std::move(Outcome);
+    R.Error = std::move(Error);
+    R.FinishedAt = nowISO8601();
+    R.DurationMs = std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::steady_clock::now() - Started)
+                       .count();
+    auto Id = E.State.recordRevision(R);
+    E.State.releaseLock(Env.Name);
+    return Id;
+  };
+
+  // The state must not have moved since the plan was made.
+  int64_t Latest = E.State.latestRevision(Env.Name);
+  if (Latest != Plan.BaseRevision) {
+    E.State.releaseLock(Env.Name);
+    return failure("the state moved since the plan was made: it was made against revision " +
+                   std::to_string(Plan.BaseRevision) + ", the newest is now " +
+                   std::to_string(Latest) + "; make a new plan");
+  }
+
+  unsigned N = 0;
+  bool SecretsDone = false;
+  // DEPLOYC_CRASH_AT=KIND kills the process at the first step of that kind: the
+  // crash-safety tests use it to die at a precise point, as kill -9 would.
+  std::string CrashAt = llvm::sys::Process::GetEnv("DEPLOYC_CRASH_AT").value_or("");
+  for (const plan::Step &S : Plan.Steps) {
+    E.Log << "[" << ++N << "/" << Plan.Steps.size() << "] " << S.Kind << ": " << S.Description
+          << "\n";
+    if (!CrashAt.empty() && CrashAt == S.Kind) {
+      E.Log.flush();
+      ::raise(SIGKILL);
+    }
+    if (S.Kind == "secret" && !SecretsDone) {
+      SecretsDone = true;
+      if (auto Err = ensureSecrets(E, Env, Plan)) {
+        std::string Msg = llvm::toString(std::move(Err));
+        auto Id = finish("failed", Msg);
+        if (!Id)
+          return Id.takeError();
+        return failure(Msg);
+      }
+    } else if (S.Kind == "render") {
+      if (auto Err = T.render(Files)) {
+        std::string Msg = "rendering into " + T.describe() + " failed: " +
+                          llvm::toString(std::move(Err));
+        auto Id = finish("failed", Msg);
+        if (!Id)
+          return Id.takeError();
+        return failure(Msg + " (the target was left as it was)");
+      }
+      E.Log << "  rendered " << Files.size() << " files into " << T.describe() << "\n";
+    } else if (S.Kind == "rollout" || S.Kind == "verify") {
+      E.Log << "  delegated to the controller watching " << T.describe() << "\n";
+    }
+  }
+  return finish("succeeded", "");
+}
+
+llvm::Expected<int64_t> interp::rollback(Engine &E, const std::string &Env, int64_t To,
+                                         Target &T) {
+  if (auto Err = E.State.acquireLock(Env, E.Actor))
+    return std::move(Err);
+  auto release = [&](llvm::Error Err) -> llvm::Expected<int64_t> {
+    E.State.releaseLock(Env);
+    return std::move(Err);
+  };
+  std::optional<Revision> Target;
+  if (To) {
+    Target = E.State.revision(To);
+    if (!Target || Target->Env != Env)
+      return release(failure("environment `" + Env + "` has no revision " + std::to_string(To)));
+    if (Target->Outcome != "succeeded")
+      return release(failure("revision " + std::to_string(To) + " did not succeed; roll back "
+                             "to a revision that did (see `deployc history --env " + Env + "`)"));
+  } else {
+    // The newest successful revision before the newest successful one.
+    std::vector<Revision> H = E.State.history(Env);
+    int Seen = 0;
+    for (auto It = H.rbegin(); It != H.rend(); ++It)
+      if (It->Outcome == "succeeded" && ++Seen == 2) {
+        Target = *It;
+        break;
+      }
+    if (!Target)
+      return release(failure("environment `" + Env +
+                             "` has no earlier successful revision to roll back to"));
+  }
+  auto Started = std::chrono::steady_clock::now();
+  Revision R;
+  R.Env = Env;
+  R.Kind = "rollback";
+  R.Config = Target->Config;
+  R.Plan = Target->Plan;
+  R.Files = Target->Files;
+  R.Target = T.describe();
+  R.Actor = E.Actor;
+  R.StartedAt = nowISO8601();
+  R.RolledBackTo = Target->Id;
+  llvm::Error RenderErr = T.render(filesFromJSON(Target->Files));
+  R.Outcome = RenderErr ? "failed" : "succeeded";
+  if (RenderErr)
+    R.Error = llvm::toString(std::move(RenderErr));
+  R.FinishedAt = nowISO8601();
+  R.DurationMs = std::chrono::duration_cast<std::chrono::milliseconds>(
+                     std::chrono::steady_clock::now() - Started)
+                     .count();
+  std::string Error = R.Error;
+  auto Id = E.State.recordRevision(R);
+  E.State.releaseLock(Env);
+  if (!Id)
+    return Id.takeError();
+  if (!Error.empty())
+    return failure("rollback failed: " + Error);
+  E.Log << "rolled back `" << Env << "` to revision " << Target->Id << " as revision " << *Id
+        << " in " << T.describe() << "\n";
+  return *Id;
+}
+
+void interp::notifyChannels(const std::vector<plan::Channel> &Channels,
+                            const std::vector<std::string> &Names, const std::string &Message,
+                            llvm::raw_ostream &Log) {
+  for (const std::string &Name : Names)
+    for (const plan::Channel &C : Channels) {
+      if (C.Name != Name)
+        continue;
+      if (!C.Command.empty()) {
+        auto Program = llvm::sys::findProgramByName(C.Command.front());
+        std::string Path = Program ? *Program : C.Command.front();
+        std::vector<llvm::StringRef> Args(C.Command.begin(), C.Command.end());
+        Args.push_back(Message);
+        std::string Err;
+        int RC = llvm::sys::ExecuteAndWait(Path, Args, llvm::None, {}, /*SecondsToWait=*/30,
+                                           0, &Err);
+        Log << "  notified " << Name << " (command, exit " << RC << ")\n";
+      }
+      if (!C.Webhook.empty()) {
+        std::string Err = postWebhook(C.Webhook, Message);
+        Log << "  notified " << Name << " (webhook" << (Err.empty() ? "" : ": " + Err) << ")\n";
+      }
+    }
+}
+
+llvm::Expected<DriftReport> interp::drift(Engine &E, const std::string &Env, Target &T,
+                                          const std::vector<plan::Channel> &Channels,
+                                          const std::vector<std::string> &Notify) {
+  std::optional<Revision> Last = E.State.lastSucceeded(Env);
+  if (!Last)
+    return failure("environment `" + Env + "` has never been applied; nothing to compare");
+  auto Current = T.currentFiles();
+  if (!Current)
+    return Current.takeError();
+  DriftReport D;
+  D.Revision = Last->Id;
+  std::map<std::string, std::string> Applied;
+  for (emit::EmittedFile &F : filesFromJSON(Last->Files))
+    Applied[F.Path] = std::move(F.Contents);
+  for (auto &[Path, Text] : Applied) {
+    auto It = Current->find(Path);
+    if (It == Current->end())
+      D.Removed.push_back(Path);
+    else if (It->second != Text)
+      D.Changed.push_back(Path);
+  }
+  for (auto &[Path, Text] : *Current)
+    if (!Applied.count(Path))
+      D.Added.push_back(Path);
+  // The drift policy of the applied configuration: severity of hand-edited
+  // configuration, and the action for that severity.
+  json Config = json::parse(Last->Config, nullptr, false);
+  json Policy = Config.is_object() ? Config["settings"].value("drift", json::object()) : json();
+  if (Policy.is_object()) {
+    D.Severity = Policy.value("severity", json::object()).value("config", D.Severity);
+    D.Action = Policy.value("actions", json::object()).value(D.Severity, D.Action);
+  }
+  if (!D.found())
+    return D;
+  E.State.recordDrift(Env, D.Changed.size() + D.Added.size() + D.Removed.size(), D.Severity);
+  E.State.audit(E.Actor, "drift", Env, T.describe(),
+                std::to_string(D.Changed.size()) + " changed, " + std::to_string(D.Added.size()) +
+                    " added, " + std::to_string(D.Removed.size()) + " removed; " + D.Severity);
+  if (D.Action == "alert") {
+    std::string Msg = "deployc: drift in environment " + Env + " (" + T.describe() + "): " +
+                      std::to_string(D.Changed.size() + D.Added.size() + D.Removed.size()) +
+                      " files differ from revision " + std::to_string(D.Revision);
+    notifyChannels(Channels, Notify, Msg, E.Log);
+  } else if (D.Action == "reapply") {
+    if (auto Err = T.render(filesFromJSON(Last->Files)))
+      return std::move(Err);
+    E.State.audit(E.Actor, "drift.reapply", Env, T.describe(),
+                  "revision " + std::to_string(D.Revision) + " rendered again");
+    E.Log << "  re-rendered revision " << D.Revision << " into " << T.describe() << "\n";
+  }
+  return D;
+}
+
+//===----------------------------------------------------------------------===//
+// Backups
+//===----------------------------------------------------------------------===//
+
+static std::string fileSHA256(const std::string &Path) {
+  auto Buf = llvm::MemoryBuffer::getFile(Path);
+  return Buf ? plan::sha256Hex((*Buf)->getBuffer()) : "";
+}
+
+llvm::Expected<std::vector<std::string>>
+interp::createBackups(Engine &E, const std::string &Env, const std::vector<std::string> &Locations,
+                      const std::string &VaultPath) {
+  std::vector<std::string> Made;
+  std::string Stamp = nowISO8601();
+  for (char &C : Stamp)
+    if (C == ':')
+      C = '-';
+  for (const std::string &Loc : Locations) {
+    if (Loc.find("://") != std::string::npos) {
+      E.Log << "  skipped " << Loc << ": only local folders are supported\n";
+      continue;
+    }
+    llvm::SmallString<256> Dir(Loc);
+    llvm::sys::path::append(Dir, "deployc-" + Env + "-" + Stamp);
+    if (std::error_code EC = llvm::sys::fs::create_directories(Dir))
+      return failure("cannot create " + std::string(Dir) + ": " + EC.message());
+    std::string StateCopy = std::string(Dir) + "/state.db";
+    if (auto Err = E.State.backupTo(StateCopy))
+      return std::move(Err);
+    json Manifest{{"format", "deployc-backup/1"},
+                  {"environment", Env},
+                  {"created_at", nowISO8601()},
+                  {"files", {{"state.db", fileSHA256(StateCopy)}}}};
+    if (E.Secrets && llvm::sys::fs::exists(VaultPath)) {
+      std::string VaultCopy = std::string(Dir) + "/vault.db";
+      if (auto Err = E.Secrets->backupTo(VaultCopy))
+        return std::move(Err);
+      Manifest["files"]["vault.db"] = fileSHA256(VaultCopy);
+    }
+    std::error_code EC;
+    llvm::raw_fd_ostream OS(std::string(Dir) + "/manifest.json", EC);
+    if (EC)
+      return failure("cannot write the backup manifest: " + EC.message());
+    OS << Manifest.dump(2) << "\n";
+    Made.push_back(std::string(Dir));
+    E.State.audit(E.Actor, "backup.create", Env, std::string(Dir), "");
+    E.Log << "  backup written to " << Dir << "\n";
+  }
+  return Made;
+}
+
+/// The newest backup folder in Loc (names sort by time).
+static std::string newestBackup(const std::string &Loc) {
+  std::string Best;
+  std::error_code EC;
+  for (llvm::sys::fs::directory_iterator It(Loc, EC), End; It != End && !EC; It.increment(EC)) {
+    llvm::StringRef Name = llvm::sys::path::filename(It->path());
+    if (Name.startswith("deployc-") && llvm::sys::fs::exists(It->path() + "/manifest.json") &&
+        It->path() > Best)
+      Best = It->path();
+  }
+  return Best;
+}
+
+static llvm::Error checkBackup(const std::string &Dir) {
+  auto Buf = llvm::MemoryBuffer::getFile(Dir + "/manifest.json");
+  if (!Buf)
+    return failure(Dir + ": no manifest.json");
+  json M = json::parse((*Buf)->getBuffer().str(), nullptr, false);
+  if (!M.is_object() || M.value("format", "") != "deployc-backup/1" || !M.contains("files"))
+    return failure(Dir + ": manifest.json is not a deployc backup manifest");
+  for (auto It = M["files"].begin(); It != M["files"].end(); ++It) {
+    std::string Actual = fileSHA256(Dir + "/" + It.key());
+    if (Actual.empty())
+      return failure(Dir + ": " + It.key() + " is missing");
+    if (Actual != It.value().get<std::string>())
+      return failure(Dir + ": " + It.key() + " does not match its checksum (damaged or changed)");
+  }
+  return llvm::Error::success();
+}
+
+llvm::Error interp::verifyBackups(const std::vector<std::string> &Locations,
+                                  llvm::raw_ostream &Log) {
+  bool Any = false;
+  for (const std::string &Loc : Locations) {
+    if (Loc.find("://") != std::string::npos)
+      continue;
+    std::string Dir = newestBackup(Loc);
+    if (Dir.empty())
+      return failure("no backup in " + Loc);
+    if (auto Err = checkBackup(Dir))
+      return Err;
+    // The copies must open as state stores too.
+    auto Store = StateStore::open(Dir + "/state.db");
+    if (!Store)
+      return Store.takeError();
+    Log << "  " << Dir << ": ok\n";
+    Any = true;
+  }
+  if (!Any)
+    return failure("no local backup location is declared");
+  return llvm::Error::success();
+}
+
+llvm::Error interp::restoreBackup(const std::vector<std::string> &Locations,
+                                  const std::string &From, const std::string &StatePath,
+                                  const std::string &VaultPath, llvm::raw_ostream &Log) {
+  std::string Dir = From;
+  if (Dir.empty())
+    for (const std::string &Loc : Locations)
+      if (Loc.find("://") == std::string::npos)
+        if (std::string D = newestBackup(Loc); !D.empty() && !checkBackup(D)) {
+          Dir = D;
+          break;
+        }
+  if (Dir.empty())
+    return failure("no intact backup found in the declared locations");
+  if (auto Err = checkBackup(Dir))
+    return Err;
+  llvm::sys::fs::create_directories(llvm::sys::path::parent_path(StatePath));
+  // Copy beside the destination, then rename: a crash leaves the old or the new.
+  for (auto [Name, Dest] : {std::pair<std::string, std::string>{"state.db", StatePath},
+                            {"vault.db", VaultPath}}) {
+    std::string Src = Dir + "/" + Name;
+    if (!llvm::sys::fs::exists(Src))
+      continue;
+    std::string Tmp = Dest + ".restore-tmp";
+    if (std::error_code EC = llvm::sys::fs::copy_file(Src, Tmp))
+      return failure("cannot copy " + Src + ": " + EC.message());
+    llvm::sys::fs::remove(Dest + "-wal");
+    llvm::sys::fs::remove(Dest + "-shm");
+    if (std::error_code EC = llvm::sys::fs::rename(Tmp, Dest))
+      return failure("cannot replace " + Dest + ": " + EC.message());
+  }
+  Log << "restored state and vault from " << Dir << "\n";
+  return llvm::Error::success();
+}
