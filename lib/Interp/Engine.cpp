@@ -237,7 +237,7 @@ llvm::Expected<int64_t> interp::apply(Engine &E, const plan::Environment &Env,
   bool SecretsDone = false;
   // DEPLOYC_CRASH_AT=KIND kills the process at the first step of that kind: the
   // crash-safety tests use it to die at a precise point, as kill -9 would.
-  std::string CrashAt = llvm::sys::Process::GetEnv("DEPLOYC_CRASH_AT").value_or("");
+  std::string CrashAt = llvm::sys::Process::GetEnv("DEPLOYC_CRASH_AT").getValueOr("");
   for (const plan::Step &S : Plan.Steps) {
     E.Log << "[" << ++N << "/" << Plan.Steps.size() << "] " << S.Kind << ": " << S.Description
           << "\n";
