@@ -26,7 +26,7 @@ tested = set(re.findall(r"expected-(?:error|warning)(?:@[-+]?\d+)?\s*(D\d{4})", 
 tested |= set(re.findall(r"(?:error|warning)\[(D\d{4})\]", tests))
 
 sources = ""
-for path in (root / "lib").rglob("*.cpp"):
+for path in sorted((root / "lib").rglob("*.cpp")) + sorted((root / "lib").rglob("*.h")):
     sources += path.read_text() + "\n"
 
 problems = []
