@@ -20,3 +20,4 @@ config.substitutions.append(("%stdlib", os.path.join(config.deployc_src_root, "s
 config.substitutions.append(("%examples", os.path.join(config.deployc_src_root, "examples")))
 config.substitutions.append(("%python", config.python_executable))
 config.substitutions.append(("%srcroot", config.deployc_src_root))
+config.substitutions.append(("%testsvc", os.path.join(config.deployc_tools_dir, "deployc-testsvc")))

@@ -8,11 +8,14 @@
 
 #include "Compilation.h"
 #include "deployc/Emit/Emit.h"
+#include "deployc/Interp/Agent.h"
 #include "deployc/Interp/Engine.h"
+#include "deployc/Interp/Local.h"
 #include "deployc/Plan/Config.h"
 #include "deployc/Plan/ExecutionPlan.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
+#include "llvm/Support/Process.h"
 #include <nlohmann/json.hpp>
 
 using namespace deployc;
@@ -22,12 +25,21 @@ using json = nlohmann::ordered_json;
 namespace {
 
 std::string statePathFor(const StateOptions &SO, llvm::StringRef Spec) {
-  if (!SO.StatePath.empty())
-    return SO.StatePath;
-  llvm::SmallString<256> P(Spec.empty() ? "." : llvm::sys::path::parent_path(Spec));
-  if (P.empty())
-    P = ".";
-  llvm::sys::path::append(P, ".deployc", "state.db");
+  llvm::SmallString<256> P;
+  if (!SO.StatePath.empty()) {
+    P = SO.StatePath;
+  } else if (auto FromEnv = llvm::sys::Process::GetEnv("DEPLOYC_STATE");
+             FromEnv && !FromEnv->empty()) {
+    P = *FromEnv;
+  } else {
+    P = Spec.empty() ? "." : llvm::sys::path::parent_path(Spec);
+    if (P.empty())
+      P = ".";
+    llvm::sys::path::append(P, ".deployc", "state.db");
+  }
+  // Absolute: the agent started from it outlives the caller's folder.
+  llvm::sys::fs::make_absolute(P);
+  llvm::sys::path::remove_dots(P, true);
   return std::string(P);
 }
 
@@ -125,6 +137,32 @@ std::optional<OpenState> openState(const StateOptions &SO, llvm::StringRef Spec,
   return S;
 }
 
+/// The vault beside the store, when there is one (rollback and drift on the
+/// local target resolve the secrets the recorded run specs reference).
+std::unique_ptr<interp::Vault> openExistingVault(const StateOptions &SO, const OpenState &S,
+                                                 llvm::raw_ostream &Err, bool &Failed) {
+  Failed = false;
+  if (!llvm::sys::fs::exists(S.VaultPath))
+    return nullptr;
+  auto V = interp::Vault::open(S.VaultPath, SO.VaultKeyFile);
+  if (!V) {
+    fail(Err, llvm::toString(V.takeError()));
+    Failed = true;
+    return nullptr;
+  }
+  return std::move(*V);
+}
+
+/// --target: `local` (the default) or `dir:PATH`.
+llvm::Expected<std::unique_ptr<interp::Target>>
+targetFor(const StateOptions &SO, const OpenState &S, llvm::StringRef Env, interp::Vault *V) {
+  if (SO.Target.empty() || SO.Target == "local")
+    return interp::makeLocalTarget({S.StatePath, SO.DeploycPath, Env.str(), V});
+  return interp::makeTarget(SO.Target);
+}
+
+bool isLocal(const StateOptions &SO) { return SO.Target.empty() || SO.Target == "local"; }
+
 plan::ExecutionPlan makePlan(Compiled &CE, OpenState &S) {
   std::string Config = plan::evaluatedConfigJSON(*CE.C->Prog, *CE.Model);
   int64_t Base = S.Store->latestRevision(CE.Env.Name);
@@ -163,11 +201,9 @@ int driver::runPlan(const DriverOptions &Opts, const StateOptions &SO, PlanForma
 
 int driver::runApply(const DriverOptions &Opts, const StateOptions &SO, llvm::StringRef PlanFile,
                      llvm::raw_ostream &Out, llvm::raw_ostream &Err) {
-  if (SO.Target.empty())
-    return fail(Err, "give the target with --target dir:PATH", ExitUsage);
-  auto T = interp::makeTarget(SO.Target);
-  if (!T)
-    return fail(Err, llvm::toString(T.takeError()), ExitUsage);
+  if (!isLocal(SO))
+    if (auto T = interp::makeTarget(SO.Target); !T)
+      return fail(Err, llvm::toString(T.takeError()), ExitUsage);
   int Code = ExitSuccess;
   auto CE = compileEnvironment(Opts, Err, Code);
   if (!CE)
@@ -190,14 +226,32 @@ int driver::runApply(const DriverOptions &Opts, const StateOptions &SO, llvm::St
       return fail(Err, "the spec changed since the plan was made; make a new plan");
     P = std::move(*Saved);
   }
-  DiagnosticEngine &Diags = CE->C->Diags;
-  std::vector<emit::EmittedFile> Files = renderArtifacts(*CE, SO.Target, Diags);
-  if (Diags.hasErrors()) {
-    renderDiagnosticsText(Err, CE->C->SM, Diags.getDiagnostics(), false);
-    return ExitErrors;
+  auto T = targetFor(SO, *S, CE->Env.Name, S->Vault.get());
+  if (!T)
+    return fail(Err, llvm::toString(T.takeError()), ExitUsage);
+  std::vector<emit::EmittedFile> Files;
+  if (isLocal(SO)) {
+    llvm::SmallString<256> SpecDir(llvm::sys::path::parent_path(Opts.Inputs.front()));
+    if (SpecDir.empty())
+      SpecDir = ".";
+    auto Specs = interp::localRunSpecs(CE->Env, std::string(SpecDir));
+    if (!Specs)
+      return fail(Err, llvm::toString(Specs.takeError()));
+    if (Specs->empty())
+      return fail(Err, "no workload of environment `" + CE->Env.Name +
+                           "` declares how it runs on this machine (`local { command = [...] }`); "
+                           "add one, or render for a GitOps controller with --target dir:PATH");
+    Files = std::move(*Specs);
+  } else {
+    DiagnosticEngine &Diags = CE->C->Diags;
+    Files = renderArtifacts(*CE, SO.Target, Diags);
+    if (Diags.hasErrors()) {
+      renderDiagnosticsText(Err, CE->C->SM, Diags.getDiagnostics(), false);
+      return ExitErrors;
+    }
   }
   interp::Engine E{*S->Store, S->Vault.get(), actorOf(SO), Out};
-  auto Rev = interp::apply(E, CE->Env, P, Files, **T);
+  auto Rev = interp::apply(E, CE->Env, P, std::move(Files), **T);
   if (!Rev)
     return fail(Err, llvm::toString(Rev.takeError()));
   Out << "applied environment `" << CE->Env.Name << "` as revision " << *Rev << "\n";
@@ -208,15 +262,20 @@ int driver::runRollback(const StateOptions &SO, llvm::StringRef Env, int64_t To,
                         llvm::raw_ostream &Out, llvm::raw_ostream &Err) {
   if (Env.empty())
     return fail(Err, "give the environment with --env NAME", ExitUsage);
-  if (SO.Target.empty())
-    return fail(Err, "give the target with --target dir:PATH", ExitUsage);
-  auto T = interp::makeTarget(SO.Target);
-  if (!T)
-    return fail(Err, llvm::toString(T.takeError()), ExitUsage);
+  if (!isLocal(SO))
+    if (auto T = interp::makeTarget(SO.Target); !T)
+      return fail(Err, llvm::toString(T.takeError()), ExitUsage);
   auto S = openState(SO, "", false, Err);
   if (!S)
     return ExitErrors;
-  interp::Engine E{*S->Store, nullptr, actorOf(SO), Out};
+  bool VaultFailed;
+  auto V = openExistingVault(SO, *S, Err, VaultFailed);
+  if (VaultFailed)
+    return ExitErrors;
+  auto T = targetFor(SO, *S, Env, V.get());
+  if (!T)
+    return fail(Err, llvm::toString(T.takeError()), ExitUsage);
+  interp::Engine E{*S->Store, V.get(), actorOf(SO), Out};
   auto Rev = interp::rollback(E, Env.str(), To, **T);
   if (!Rev)
     return fail(Err, llvm::toString(Rev.takeError()));
@@ -227,14 +286,19 @@ int driver::runDrift(const StateOptions &SO, llvm::StringRef Env, llvm::raw_ostr
                      llvm::raw_ostream &Err) {
   if (Env.empty())
     return fail(Err, "give the environment with --env NAME", ExitUsage);
-  if (SO.Target.empty())
-    return fail(Err, "give the target with --target dir:PATH", ExitUsage);
-  auto T = interp::makeTarget(SO.Target);
-  if (!T)
-    return fail(Err, llvm::toString(T.takeError()), ExitUsage);
+  if (!isLocal(SO))
+    if (auto T = interp::makeTarget(SO.Target); !T)
+      return fail(Err, llvm::toString(T.takeError()), ExitUsage);
   auto S = openState(SO, "", false, Err);
   if (!S)
     return ExitErrors;
+  bool VaultFailed;
+  auto V = openExistingVault(SO, *S, Err, VaultFailed);
+  if (VaultFailed)
+    return ExitErrors;
+  auto T = targetFor(SO, *S, Env, V.get());
+  if (!T)
+    return fail(Err, llvm::toString(T.takeError()), ExitUsage);
   // Channels and the notify list come from the applied configuration.
   std::vector<plan::Channel> Channels;
   std::vector<std::string> Notify;
@@ -258,7 +322,7 @@ int driver::runDrift(const StateOptions &SO, llvm::StringRef Env, llvm::raw_ostr
             Notify.push_back(N.get<std::string>());
     }
   }
-  interp::Engine E{*S->Store, nullptr, actorOf(SO), Out};
+  interp::Engine E{*S->Store, V.get(), actorOf(SO), Out};
   auto D = interp::drift(E, Env.str(), **T, Channels, Notify);
   if (!D)
     return fail(Err, llvm::toString(D.takeError()));
@@ -268,13 +332,84 @@ int driver::runDrift(const StateOptions &SO, llvm::StringRef Env, llvm::raw_ostr
   }
   Out << "drift in environment `" << Env << "` (" << (*T)->describe() << ") against revision "
       << D->Revision << ", severity " << D->Severity << ", action " << D->Action << ":\n";
-  for (const std::string &P : D->Changed)
-    Out << "  ~ " << P << " (changed by hand)\n";
-  for (const std::string &P : D->Added)
-    Out << "  + " << P << " (not written by deployc)\n";
-  for (const std::string &P : D->Removed)
-    Out << "  - " << P << " (removed)\n";
+  for (const interp::DriftFinding &F : D->Findings) {
+    Out << "  " << F.Kind << " " << F.Subject << " (" << F.Detail;
+    if (F.Class != "config")
+      Out << "; " << F.Class;
+    Out << ")\n";
+  }
   return ExitErrors;
+}
+
+int driver::runStatus(const StateOptions &SO, llvm::StringRef Env, bool JSON,
+                      llvm::raw_ostream &Out, llvm::raw_ostream &Err) {
+  std::string StatePath = statePathFor(SO, "");
+  auto Status = interp::localStatus(StatePath, Env.str());
+  if (!Status)
+    return fail(Err, llvm::toString(Status.takeError()));
+  json Workloads = Status->is_object() ? json::parse((*Status)["workloads"].dump()) : json::array();
+  if (JSON) {
+    Out << json{{"workloads", Workloads}}.dump(2) << "\n";
+    return ExitSuccess;
+  }
+  if (Workloads.empty()) {
+    Out << "nothing runs" << (Env.empty() ? "" : " for environment `" + Env.str() + "`")
+        << " on this machine\n";
+    return ExitSuccess;
+  }
+  Out << "ENV          WORKLOAD         REVISION     WEIGHT  READY  RESTARTS  ENTRY POINTS\n";
+  for (const json &W : Workloads) {
+    std::string Entry;
+    for (auto &[Port, Addr] : W["entry_points"].items())
+      Entry += (Entry.empty() ? "" : ", ") + Port + "=" + Addr.get<std::string>();
+    for (auto &[Rev, R] : W["revisions"].items()) {
+      int Ready = 0, Restarts = 0;
+      for (const json &Rep : R["replicas"]) {
+        Ready += Rep["state"] == "ready";
+        Restarts += Rep["restarts"].get<int>();
+      }
+      double Weight = W["weights"].value(Rev, 0.0), Total = 0;
+      for (auto &[K, V] : W["weights"].items())
+        Total += V.get<double>();
+      char Pct[16];
+      std::snprintf(Pct, sizeof(Pct), "%.0f%%", Total > 0 ? 100 * Weight / Total : 0.0);
+      std::string Note = R.contains("stopping_in_ms")
+                             ? " (stops in " + std::to_string(R["stopping_in_ms"].get<int64_t>() / 1000) + "s)"
+                             : "";
+      Out << llvm::left_justify(W["env"].get<std::string>(), 12) << " "
+          << llvm::left_justify(W["workload"].get<std::string>(), 16) << " "
+          << llvm::left_justify(Rev, 12) << " " << llvm::left_justify(Pct, 7) << " "
+          << llvm::left_justify(std::to_string(Ready) + "/" + std::to_string(R["desired"].get<int>()), 6)
+          << " " << llvm::left_justify(std::to_string(Restarts), 9) << " " << Entry << Note << "\n";
+    }
+    if (W.contains("scaling") && !W["scaling"].value("last_change", "").empty())
+      Out << "  autoscaled " << W["scaling"]["last_change"].get<std::string>() << "\n";
+  }
+  if (!Env.empty())
+    if (auto S = openState(SO, "", false, Err))
+      for (const interp::Incident &I : S->Store->incidents(Env.str()))
+        Out << "incident " << I.Id << " at " << I.At << ": " << I.Workload << ": " << I.Summary
+            << "; " << I.Action << "\n";
+  return ExitSuccess;
+}
+
+int driver::runDown(const StateOptions &SO, llvm::StringRef Env, llvm::raw_ostream &Out,
+                    llvm::raw_ostream &Err) {
+  if (Env.empty())
+    return fail(Err, "give the environment with --env NAME", ExitUsage);
+  std::string StatePath = statePathFor(SO, "");
+  if (auto E = interp::localDown(StatePath, Env.str(), Out))
+    return fail(Err, llvm::toString(std::move(E)));
+  if (llvm::sys::fs::exists(StatePath))
+    if (auto S = openState(SO, "", false, Err))
+      S->Store->audit(actorOf(SO), "down", Env.str(), "local", "");
+  return ExitSuccess;
+}
+
+int driver::runAgent(const StateOptions &SO, llvm::raw_ostream &Err) {
+  if (SO.StatePath.empty())
+    return fail(Err, "give the state store with --state PATH", ExitUsage);
+  return interp::runAgent(SO.StatePath);
 }
 
 int driver::runHistory(const StateOptions &SO, llvm::StringRef Env, llvm::raw_ostream &Out,
@@ -289,10 +424,10 @@ int driver::runHistory(const StateOptions &SO, llvm::StringRef Env, llvm::raw_os
     Out << "environment `" << Env << "` has no revisions\n";
     return ExitSuccess;
   }
-  Out << "REV  KIND      OUTCOME    STARTED               DURATION  ACTOR  TARGET\n";
+  Out << "REV  KIND      OUTCOME     STARTED               DURATION  ACTOR  TARGET\n";
   for (const interp::Revision &R : H) {
     Out << llvm::left_justify(std::to_string(R.Id), 4) << " " << llvm::left_justify(R.Kind, 9)
-        << " " << llvm::left_justify(R.Outcome, 10) << " " << R.StartedAt << "  "
+        << " " << llvm::left_justify(R.Outcome, 11) << " " << R.StartedAt << "  "
         << llvm::left_justify(std::to_string(R.DurationMs) + "ms", 8) << "  " << R.Actor << "  "
         << R.Target;
     if (R.RolledBackTo)

@@ -19,6 +19,22 @@ using json = nlohmann::ordered_json;
 
 Target::~Target() = default;
 
+llvm::Error Target::rollout(const std::string &, llvm::raw_ostream &Log) {
+  Log << "  delegated to the controller watching " << describe() << "\n";
+  return llvm::Error::success();
+}
+
+llvm::Error Target::verify(const std::string &, llvm::raw_ostream &Log) {
+  Log << "  delegated to the controller watching " << describe() << "\n";
+  return llvm::Error::success();
+}
+
+llvm::Error Target::finalize(llvm::raw_ostream &) { return llvm::Error::success(); }
+
+llvm::Error Target::restore(std::vector<emit::EmittedFile> Files, llvm::raw_ostream &) {
+  return render(Files);
+}
+
 static llvm::Error failure(const std::string &Msg) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), Msg);
 }
@@ -30,10 +46,33 @@ class DirectoryTarget : public Target {
 public:
   explicit DirectoryTarget(std::string Path) : Path(std::move(Path)) {}
   std::string describe() const override { return "dir:" + Path; }
-  llvm::Error render(const std::vector<emit::EmittedFile> &Files) override {
+  llvm::Error render(std::vector<emit::EmittedFile> &Files) override {
     return writeDirectoryAtomically(Path, Files);
   }
-  llvm::Expected<std::map<std::string, std::string>> currentFiles() override {
+  llvm::Expected<std::vector<DriftFinding>>
+  findDrift(const std::vector<emit::EmittedFile> &AppliedFiles) override {
+    auto Current = currentFiles();
+    if (!Current)
+      return Current.takeError();
+    std::map<std::string, std::string> Applied;
+    for (const emit::EmittedFile &F : AppliedFiles)
+      Applied[F.Path] = F.Contents;
+    std::vector<DriftFinding> Out;
+    for (auto &[Path, Text] : Applied) {
+      auto It = Current->find(Path);
+      if (It == Current->end())
+        Out.push_back({'-', Path, "config", "removed"});
+      else if (It->second != Text)
+        Out.push_back({'~', Path, "config", "changed by hand"});
+    }
+    for (auto &[Path, Text] : *Current)
+      if (!Applied.count(Path))
+        Out.push_back({'+', Path, "config", "not written by deployc"});
+    return Out;
+  }
+
+private:
+  llvm::Expected<std::map<std::string, std::string>> currentFiles() {
     std::map<std::string, std::string> Out;
     if (!llvm::sys::fs::is_directory(Path))
       return Out;
@@ -57,7 +96,6 @@ public:
     return Out;
   }
 
-private:
   std::string Path;
 };
 
@@ -80,6 +118,10 @@ std::vector<emit::EmittedFile> filesFromJSON(const std::string &Text) {
 int64_t nowSeconds() { return parseISO8601(nowISO8601()); }
 
 } // namespace
+
+std::vector<emit::EmittedFile> interp::revisionFiles(const Revision &R) {
+  return filesFromJSON(R.Files);
+}
 
 llvm::Expected<std::unique_ptr<Target>> interp::makeTarget(llvm::StringRef Spec) {
   if (Spec.consume_front("dir:") && !Spec.empty()) {
@@ -200,7 +242,7 @@ static llvm::Error ensureSecrets(Engine &E, const plan::Environment &Env,
 
 llvm::Expected<int64_t> interp::apply(Engine &E, const plan::Environment &Env,
                                       const plan::ExecutionPlan &Plan,
-                                      const std::vector<emit::EmittedFile> &Files, Target &T) {
+                                      std::vector<emit::EmittedFile> Files, Target &T) {
   if (auto Err = E.State.acquireLock(Env.Name, E.Actor))
     return std::move(Err);
   auto Started = std::chrono::steady_clock::now();
@@ -223,6 +265,12 @@ llvm::Expected<int64_t> interp::apply(Engine &E, const plan::Environment &Env,
     E.State.releaseLock(Env.Name);
     return Id;
   };
+  auto failWith = [&](std::string Outcome, const std::string &Msg) -> llvm::Expected<int64_t> {
+    auto Id = finish(std::move(Outcome), Msg);
+    if (!Id)
+      return Id.takeError();
+    return failure(Msg);
+  };
 
   // The state must not have moved since the plan was made.
   int64_t Latest = E.State.latestRevision(Env.Name);
@@ -232,6 +280,43 @@ llvm::Expected<int64_t> interp::apply(Engine &E, const plan::Environment &Env,
                    std::to_string(Plan.BaseRevision) + ", the newest is now " +
                    std::to_string(Latest) + "; make a new plan");
   }
+  std::optional<Revision> RollbackPoint = E.State.lastSucceeded(Env.Name);
+
+  // A failed rollout: back to the rollback point when the workload's strategy
+  // rolls back automatically, the channels told, an incident recorded.
+  auto rolloutFailed = [&](const std::string &Name, const std::string &Why) {
+    const plan::Workload *W = Env.findWorkload(Name);
+    bool Automatic = W && W->Strat.automaticRollback();
+    std::string Action;
+    if (Automatic) {
+      std::vector<emit::EmittedFile> Back;
+      if (RollbackPoint)
+        Back = revisionFiles(*RollbackPoint);
+      if (auto Err = T.restore(std::move(Back), E.Log))
+        Action = "the automatic rollback failed too: " + llvm::toString(std::move(Err));
+      else
+        Action = RollbackPoint ? "rolled back to revision " + std::to_string(RollbackPoint->Id)
+                               : "stopped (there is no earlier revision)";
+    } else {
+      Action = "left as it is (rollback = manual); run `deployc rollback --env " + Env.Name +
+               "` or fix the spec and apply again";
+    }
+    E.Log << "  " << Action << "\n";
+    if (!W || !W->Safe || W->Safe->IncidentLog)
+      E.State.recordIncident({0, Env.Name, "", Name, Why, Action});
+    std::vector<std::string> Names;
+    if (W && W->Safe)
+      Names = W->Safe->Notify;
+    for (const std::string &N : Env.Notify)
+      if (std::find(Names.begin(), Names.end(), N) == Names.end())
+        Names.push_back(N);
+    notifyChannels(Env.Channels, Names,
+                   "deployc: the rollout of " + Name + " in environment " + Env.Name +
+                       " failed: " + Why + "; " + Action,
+                   E.Log);
+    return failWith(Automatic ? "rolled_back" : "failed",
+                    "the rollout of `" + Name + "` failed: " + Why + "; " + Action);
+  };
 
   unsigned N = 0;
   bool SecretsDone = false;
@@ -241,31 +326,30 @@ llvm::Expected<int64_t> interp::apply(Engine &E, const plan::Environment &Env,
   for (const plan::Step &S : Plan.Steps) {
     E.Log << "[" << ++N << "/" << Plan.Steps.size() << "] " << S.Kind << ": " << S.Description
           << "\n";
+    E.Log.flush();
     if (!CrashAt.empty() && CrashAt == S.Kind) {
       E.Log.flush();
       ::raise(SIGKILL);
     }
     if (S.Kind == "secret" && !SecretsDone) {
       SecretsDone = true;
-      if (auto Err = ensureSecrets(E, Env, Plan)) {
-        std::string Msg = llvm::toString(std::move(Err));
-        auto Id = finish("failed", Msg);
-        if (!Id)
-          return Id.takeError();
-        return failure(Msg);
-      }
+      if (auto Err = ensureSecrets(E, Env, Plan))
+        return failWith("failed", llvm::toString(std::move(Err)));
     } else if (S.Kind == "render") {
-      if (auto Err = T.render(Files)) {
-        std::string Msg = "rendering into " + T.describe() + " failed: " +
-                          llvm::toString(std::move(Err));
-        auto Id = finish("failed", Msg);
-        if (!Id)
-          return Id.takeError();
-        return failure(Msg + " (the target was left as it was)");
-      }
+      if (auto Err = T.render(Files))
+        return failWith("failed", "rendering into " + T.describe() + " failed: " +
+                                      llvm::toString(std::move(Err)) +
+                                      " (the target was left as it was)");
+      R.Files = filesJSON(Files);
       E.Log << "  rendered " << Files.size() << " files into " << T.describe() << "\n";
     } else if (S.Kind == "rollout" || S.Kind == "verify") {
-      E.Log << "  delegated to the controller watching " << T.describe() << "\n";
+      llvm::Error Err = S.Kind == "rollout" ? T.rollout(S.Target, E.Log)
+                                            : T.verify(S.Target, E.Log);
+      if (Err)
+        return rolloutFailed(S.Target, llvm::toString(std::move(Err)));
+    } else if (S.Kind == "finalize") {
+      if (auto Err = T.finalize(E.Log))
+        return failWith("failed", llvm::toString(std::move(Err)));
     }
   }
   return finish("succeeded", "");
@@ -287,12 +371,16 @@ llvm::Expected<int64_t> interp::rollback(Engine &E, const std::string &Env, int6
     if (Target->Outcome != "succeeded")
       return release(failure("revision " + std::to_string(To) + " did not succeed; roll back "
                              "to a revision that did (see `deployc history --env " + Env + "`)"));
+    if (Target->Target != T.describe())
+      return release(failure("revision " + std::to_string(To) + " was applied to " +
+                             Target->Target + ", not " + T.describe() +
+                             "; give that target with --target"));
   } else {
-    // The newest successful revision before the newest successful one.
+    // The newest successful revision on this target before the newest one.
     std::vector<Revision> H = E.State.history(Env);
     int Seen = 0;
     for (auto It = H.rbegin(); It != H.rend(); ++It)
-      if (It->Outcome == "succeeded" && ++Seen == 2) {
+      if (It->Outcome == "succeeded" && It->Target == T.describe() && ++Seen == 2) {
         Target = *It;
         break;
       }
@@ -311,7 +399,7 @@ llvm::Expected<int64_t> interp::rollback(Engine &E, const std::string &Env, int6
   R.Actor = E.Actor;
   R.StartedAt = nowISO8601();
   R.RolledBackTo = Target->Id;
-  llvm::Error RenderErr = T.render(filesFromJSON(Target->Files));
+  llvm::Error RenderErr = T.restore(filesFromJSON(Target->Files), E.Log);
   R.Outcome = RenderErr ? "failed" : "succeeded";
   if (RenderErr)
     R.Error = llvm::toString(std::move(RenderErr));
@@ -361,49 +449,57 @@ llvm::Expected<DriftReport> interp::drift(Engine &E, const std::string &Env, Tar
   std::optional<Revision> Last = E.State.lastSucceeded(Env);
   if (!Last)
     return failure("environment `" + Env + "` has never been applied; nothing to compare");
-  auto Current = T.currentFiles();
-  if (!Current)
-    return Current.takeError();
+  if (Last->Target != T.describe())
+    return failure("the last revision of `" + Env + "` (" + std::to_string(Last->Id) +
+                   ") was applied to " + Last->Target + ", not " + T.describe() +
+                   "; give that target with --target");
+  auto Findings = T.findDrift(revisionFiles(*Last));
+  if (!Findings)
+    return Findings.takeError();
   DriftReport D;
   D.Revision = Last->Id;
-  std::map<std::string, std::string> Applied;
-  for (emit::EmittedFile &F : filesFromJSON(Last->Files))
-    Applied[F.Path] = std::move(F.Contents);
-  for (auto &[Path, Text] : Applied) {
-    auto It = Current->find(Path);
-    if (It == Current->end())
-      D.Removed.push_back(Path);
-    else if (It->second != Text)
-      D.Changed.push_back(Path);
-  }
-  for (auto &[Path, Text] : *Current)
-    if (!Applied.count(Path))
-      D.Added.push_back(Path);
-  // The drift policy of the applied configuration: severity of hand-edited
-  // configuration, and the action for that severity.
+  D.Findings = std::move(*Findings);
+  // The drift policy of the applied configuration: a severity per field
+  // class, and an action per severity; the highest severity found decides.
   json Config = json::parse(Last->Config, nullptr, false);
   json Policy = Config.is_object() ? Config["settings"].value("drift", json::object()) : json();
-  if (Policy.is_object()) {
-    D.Severity = Policy.value("severity", json::object()).value("config", D.Severity);
-    D.Action = Policy.value("actions", json::object()).value(D.Severity, D.Action);
+  if (!Policy.is_object())
+    Policy = json::object();
+  json Severities = Policy.value("severity", json::object());
+  static const std::vector<std::string> Order{"info", "low", "medium", "high", "critical"};
+  auto rank = [&](const std::string &S) {
+    return std::find(Order.begin(), Order.end(), S) - Order.begin();
+  };
+  int Highest = -1;
+  for (const DriftFinding &F : D.Findings) {
+    std::string Sev = Severities.value(F.Class, "medium");
+    if (int(rank(Sev)) > Highest) {
+      Highest = rank(Sev);
+      D.Severity = Sev;
+    }
   }
+  D.Action = Policy.value("actions", json::object()).value(D.Severity, std::string("report"));
   if (!D.found())
     return D;
-  E.State.recordDrift(Env, D.Changed.size() + D.Added.size() + D.Removed.size(), D.Severity);
-  E.State.audit(E.Actor, "drift", Env, T.describe(),
-                std::to_string(D.Changed.size()) + " changed, " + std::to_string(D.Added.size()) +
-                    " added, " + std::to_string(D.Removed.size()) + " removed; " + D.Severity);
+  E.State.recordDrift(Env, D.Findings.size(), D.Severity);
+  std::map<std::string, unsigned> PerClass;
+  for (const DriftFinding &F : D.Findings)
+    ++PerClass[F.Class];
+  std::string Summary;
+  for (auto &[Class, Count] : PerClass)
+    Summary += (Summary.empty() ? "" : ", ") + std::to_string(Count) + " " + Class;
+  E.State.audit(E.Actor, "drift", Env, T.describe(), Summary + "; " + D.Severity);
   if (D.Action == "alert") {
     std::string Msg = "deployc: drift in environment " + Env + " (" + T.describe() + "): " +
-                      std::to_string(D.Changed.size() + D.Added.size() + D.Removed.size()) +
-                      " files differ from revision " + std::to_string(D.Revision);
+                      std::to_string(D.Findings.size()) + " difference(s) from revision " +
+                      std::to_string(D.Revision) + " (" + Summary + "), severity " + D.Severity;
     notifyChannels(Channels, Notify, Msg, E.Log);
   } else if (D.Action == "reapply") {
-    if (auto Err = T.render(filesFromJSON(Last->Files)))
+    if (auto Err = T.restore(revisionFiles(*Last), E.Log))
       return std::move(Err);
     E.State.audit(E.Actor, "drift.reapply", Env, T.describe(),
-                  "revision " + std::to_string(D.Revision) + " rendered again");
-    E.Log << "  re-rendered revision " << D.Revision << " into " << T.describe() << "\n";
+                  "revision " + std::to_string(D.Revision) + " applied again");
+    E.Log << "  applied revision " << D.Revision << " again to " << T.describe() << "\n";
   }
   return D;
 }

@@ -128,6 +128,9 @@ CREATE TABLE IF NOT EXISTS audit(
 CREATE TABLE IF NOT EXISTS drift(
   id INTEGER PRIMARY KEY AUTOINCREMENT, env TEXT NOT NULL, at TEXT NOT NULL,
   findings INTEGER NOT NULL, severity TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS incidents(
+  id INTEGER PRIMARY KEY AUTOINCREMENT, env TEXT NOT NULL, at TEXT NOT NULL,
+  workload TEXT NOT NULL, summary TEXT NOT NULL, action TEXT NOT NULL);
 )sql";
 
 std::string chainHash(const std::string &Prev, int64_t Seq, const AuditEntry &E) {
@@ -383,6 +386,27 @@ void StateStore::recordDrift(const std::string &Env, int64_t Findings,
       .run();
 }
 
+void StateStore::recordIncident(const Incident &I) {
+  Stmt(DB, "INSERT INTO incidents(env, at, workload, summary, action) VALUES(?,?,?,?,?)")
+      .bind(1, I.Env)
+      .bind(2, I.At.empty() ? nowISO8601() : I.At)
+      .bind(3, I.Workload)
+      .bind(4, I.Summary)
+      .bind(5, I.Action)
+      .run();
+  appendAudit("deployc", "incident", I.Env, I.Workload, I.Summary + "; " + I.Action);
+}
+
+std::vector<Incident> StateStore::incidents(const std::string &Env) {
+  std::vector<Incident> Out;
+  Stmt S(DB, "SELECT id, env, at, workload, summary, action FROM incidents WHERE env = ? "
+             "ORDER BY id");
+  S.bind(1, Env);
+  while (S.step())
+    Out.push_back({S.integer(0), S.text(1), S.text(2), S.text(3), S.text(4), S.text(5)});
+  return Out;
+}
+
 std::string StateStore::metricsText() {
   std::string Out;
   auto header = [&](const char *Name, const char *Type, const char *Help) {
@@ -419,6 +443,13 @@ std::string StateStore::metricsText() {
     Stmt S(DB, "SELECT env, SUM(findings) FROM drift GROUP BY env ORDER BY env");
     while (S.step())
       Out += "deployc_drift_findings_total{environment=\"" + S.text(0) + "\"} " +
+             std::to_string(S.integer(1)) + "\n";
+  }
+  header("deployc_incidents_total", "counter", "Failed rollouts and other incidents.");
+  {
+    Stmt S(DB, "SELECT env, COUNT(*) FROM incidents GROUP BY env ORDER BY env");
+    while (S.step())
+      Out += "deployc_incidents_total{environment=\"" + S.text(0) + "\"} " +
              std::to_string(S.integer(1)) + "\n";
   }
   header("deployc_last_revision", "gauge", "The newest revision of each environment.");

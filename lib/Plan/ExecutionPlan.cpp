@@ -195,7 +195,8 @@ ExecutionPlan plan::buildExecutionPlan(const Environment &Env, std::string Confi
   if (SecretSteps.empty())
     SecretSteps.push_back("rollback-point");
   // 4. Configuration rendered.
-  add("render", "render", "", "render the environment's manifests, Dockerfiles and dev containers",
+  add("render", "render", "", "render the environment for the target (manifests and Dockerfiles for a folder, run specs "
+      "on this machine)",
       SecretSteps);
   // 5-6. Each workload rolled out by its strategy, then verified.
   std::vector<std::string> Verified;

@@ -11,6 +11,7 @@
 #include "deployc/LSP/Server.h"
 #include <iostream>
 #include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/WithColor.h"
 #include "llvm/Support/raw_ostream.h"
@@ -29,8 +30,11 @@ static cl::SubCommand EmitCmd("emit", "Emit Kubernetes manifests, Dockerfiles an
 static cl::SubCommand FmtCmd("fmt", "Format .deploy files in place (or check that they are formatted)");
 static cl::SubCommand LspCmd("lsp", "Run the language server on stdin/stdout (LSP 3.17)");
 static cl::SubCommand PlanCmd("plan", "Show what applying an environment would change");
-static cl::SubCommand ApplyCmd("apply", "Apply an environment to a target and record the revision");
-static cl::SubCommand RollbackCmd("rollback", "Re-render an earlier revision into the target");
+static cl::SubCommand ApplyCmd("apply", "Apply an environment (on this machine by default) and record the revision");
+static cl::SubCommand RollbackCmd("rollback", "Go back to an earlier revision");
+static cl::SubCommand StatusCmd("status", "Show what runs on this machine");
+static cl::SubCommand DownCmd("down", "Stop every process of an environment on this machine");
+static cl::SubCommand AgentCmd("agent", "Run the local engine's agent (apply starts it)");
 static cl::SubCommand DriftCmd("drift", "Find changes made by hand since the last apply");
 static cl::SubCommand HistoryCmd("history", "List the revisions of an environment");
 static cl::SubCommand ShowCmd("show", "Show one revision as JSON");
@@ -88,26 +92,30 @@ static cl::opt<std::string> ApplyPlan("plan", cl::desc("Apply this saved plan"),
 static cl::opt<std::string> StatePathOpt(
     "state", cl::desc("The state store (default: .deployc/state.db beside the spec)"),
     cl::value_desc("path"), cl::sub(PlanCmd), cl::sub(ApplyCmd), cl::sub(RollbackCmd),
-    cl::sub(DriftCmd), cl::sub(HistoryCmd), cl::sub(ShowCmd), cl::sub(UnlockCmd),
+    cl::sub(DriftCmd), cl::sub(StatusCmd), cl::sub(DownCmd), cl::sub(AgentCmd), cl::sub(HistoryCmd), cl::sub(ShowCmd), cl::sub(UnlockCmd),
     cl::sub(AuditCmd), cl::sub(MetricsCmd), cl::sub(BackupCmd), cl::sub(SecretsCmd),
     cl::cat(DeploycCategory));
 static cl::opt<std::string> ActorOpt("actor", cl::desc("Who acts (default: $DEPLOYC_ACTOR, $USER)"),
-                                     cl::value_desc("name"), cl::sub(ApplyCmd),
+                                     cl::value_desc("name"), cl::sub(ApplyCmd), cl::sub(DownCmd),
                                      cl::sub(RollbackCmd), cl::sub(DriftCmd), cl::sub(UnlockCmd),
                                      cl::sub(BackupCmd), cl::sub(SecretsCmd),
                                      cl::cat(DeploycCategory));
 static cl::opt<std::string> VaultKeyFile("vault-key-file",
                                          cl::desc("The vault key file (mode 0600)"),
                                          cl::value_desc("path"), cl::sub(PlanCmd),
-                                         cl::sub(ApplyCmd), cl::sub(BackupCmd),
+                                         cl::sub(ApplyCmd), cl::sub(BackupCmd), cl::sub(RollbackCmd),
+                                         cl::sub(DriftCmd),
                                          cl::sub(SecretsCmd), cl::cat(DeploycCategory));
-static cl::opt<std::string> TargetOpt("target", cl::desc("Where to apply: dir:PATH"),
+static cl::opt<std::string> TargetOpt("target",
+                                      cl::desc("Where to apply: local (this machine, the "
+                                               "default) or dir:PATH (a GitOps folder)"),
                                       cl::value_desc("kind:where"), cl::sub(ApplyCmd),
                                       cl::sub(RollbackCmd), cl::sub(DriftCmd),
                                       cl::cat(DeploycCategory));
 static cl::opt<std::string> StateEnv("env", cl::desc("The environment"), cl::value_desc("name"),
                                      cl::sub(PlanCmd), cl::sub(ApplyCmd), cl::sub(RollbackCmd),
                                      cl::sub(DriftCmd), cl::sub(HistoryCmd), cl::sub(UnlockCmd),
+                                     cl::sub(StatusCmd), cl::sub(DownCmd),
                                      cl::sub(BackupCmd), cl::sub(SecretsCmd),
                                      cl::cat(DeploycCategory));
 static cl::list<std::string> StateSets("set", cl::desc("Override a parameter: --set NAME=VALUE"),
@@ -116,6 +124,8 @@ static cl::list<std::string> StateSets("set", cl::desc("Override a parameter: --
 static cl::opt<int64_t> RollbackTo("to", cl::desc("The revision to roll back to"),
                                    cl::value_desc("rev"), cl::init(0), cl::sub(RollbackCmd),
                                    cl::cat(DeploycCategory));
+static cl::opt<bool> StatusJSON("json", cl::desc("Print JSON"), cl::sub(StatusCmd),
+                                cl::cat(DeploycCategory));
 static cl::opt<int64_t> ShowRev(cl::Positional, cl::desc("<revision>"), cl::Required,
                                 cl::sub(ShowCmd));
 static cl::opt<bool> AuditVerify("verify", cl::desc("Check the hash chain"), cl::sub(AuditCmd),
@@ -188,7 +198,8 @@ int main(int argc, char **argv) {
           "  deployc fmt [--check] FILE...  format files in one canonical style\n"
           "  deployc lsp                    run the language server on stdio\n"
           "  deployc plan FILE --env NAME   show what apply would change\n"
-          "  deployc apply FILE --env NAME --target dir:PATH\n"
+          "  deployc apply FILE --env NAME  run it on this machine (or --target dir:PATH)\n"
+          "  deployc status / down --env NAME\n"
           "  deployc explain CODE           explain a diagnostic code\n",
           &errs()))
     return ExitUsage;
@@ -220,8 +231,10 @@ int main(int argc, char **argv) {
                                                           : 7u;
       Result = runEmit(Opts, Mask, OutputDir, outs(), errs());
     } else if (PlanCmd || ApplyCmd || RollbackCmd || DriftCmd || HistoryCmd || ShowCmd ||
-               UnlockCmd || AuditCmd || MetricsCmd || BackupCmd || SecretsCmd) {
-      StateOptions SO{StatePathOpt, ActorOpt, VaultKeyFile, TargetOpt};
+               UnlockCmd || AuditCmd || MetricsCmd || BackupCmd || SecretsCmd || StatusCmd ||
+               DownCmd || AgentCmd) {
+      StateOptions SO{StatePathOpt, ActorOpt, VaultKeyFile, TargetOpt,
+                      sys::fs::getMainExecutable(argv[0], (void *)&printVersion)};
       Opts.Environment = StateEnv;
       Opts.Overrides = StateSets;
       if (PlanCmd) {
@@ -234,6 +247,12 @@ int main(int argc, char **argv) {
         Result = runRollback(SO, StateEnv, RollbackTo, outs(), errs());
       } else if (DriftCmd) {
         Result = runDrift(SO, StateEnv, outs(), errs());
+      } else if (StatusCmd) {
+        Result = runStatus(SO, StateEnv, StatusJSON, outs(), errs());
+      } else if (DownCmd) {
+        Result = runDown(SO, StateEnv, outs(), errs());
+      } else if (AgentCmd) {
+        Result = runAgent(SO, errs());
       } else if (HistoryCmd) {
         Result = runHistory(SO, StateEnv, outs(), errs());
       } else if (ShowCmd) {

@@ -58,7 +58,8 @@ struct StateOptions {
   std::string StatePath;    ///< --state; default .deployc/state.db beside the spec
   std::string Actor;        ///< --actor; default $DEPLOYC_ACTOR or $USER
   std::string VaultKeyFile; ///< --vault-key-file; default vault.key beside the vault
-  std::string Target;       ///< --target dir:PATH
+  std::string Target;       ///< --target local (default) or dir:PATH
+  std::string DeploycPath;  ///< This executable: the local target starts its agent
 };
 
 enum class PlanFormat { Text, JSON };
@@ -72,6 +73,14 @@ int runRollback(const StateOptions &SO, llvm::StringRef Env, int64_t To, llvm::r
                 llvm::raw_ostream &Err);
 int runDrift(const StateOptions &SO, llvm::StringRef Env, llvm::raw_ostream &Out,
              llvm::raw_ostream &Err);
+/// What runs on this machine (the local target), as a table or JSON.
+int runStatus(const StateOptions &SO, llvm::StringRef Env, bool JSON, llvm::raw_ostream &Out,
+              llvm::raw_ostream &Err);
+/// Stops every process of an environment on this machine.
+int runDown(const StateOptions &SO, llvm::StringRef Env, llvm::raw_ostream &Out,
+            llvm::raw_ostream &Err);
+/// The agent of a state folder, in the foreground (started by apply).
+int runAgent(const StateOptions &SO, llvm::raw_ostream &Err);
 int runHistory(const StateOptions &SO, llvm::StringRef Env, llvm::raw_ostream &Out,
                llvm::raw_ostream &Err);
 int runShow(const StateOptions &SO, int64_t Revision, llvm::raw_ostream &Out,

@@ -4,8 +4,9 @@
 // holds what every target shares: the lock, the safety pattern's steps, the
 // secrets ensured or rotated in the vault, the revision recorded in one
 // transaction, rollback to an earlier revision, drift against the last one,
-// and backups of state and vault. The first target is a GitOps folder
-// (`dir:PATH`) that a controller such as Argo CD or Flux watches.
+// and backups of state and vault. Targets: this machine (`local`, Local.h),
+// whose agent runs the workloads and whose rollouts the engine drives, and a
+// GitOps folder (`dir:PATH`) that a controller such as Argo CD or Flux watches.
 //
 //===----------------------------------------------------------------------===//
 #ifndef DEPLOYC_INTERP_ENGINE_H
@@ -19,20 +20,46 @@
 
 namespace deployc::interp {
 
+/// One difference between an applied revision and what is there now.
+struct DriftFinding {
+  char Kind = '~';              ///< `~` changed, `+` added, `-` removed
+  std::string Subject;          ///< A file, or a workload
+  std::string Class = "config"; ///< The drift policy's field class: replicas,
+                                ///< image, env, config, ports, secrets
+  std::string Detail;           ///< What differs (never a secret value)
+};
+
 /// Where an environment is applied.
 class Target {
 public:
   virtual ~Target();
-  /// As given on the command line: `dir:/srv/gitops/prod`.
+  /// As given on the command line: `dir:/srv/gitops/prod`, `local`.
   virtual std::string describe() const = 0;
-  /// Makes Files the whole content of the target, all or nothing.
-  virtual llvm::Error render(const std::vector<emit::EmittedFile> &Files) = 0;
-  /// What is there now, for drift.
-  virtual llvm::Expected<std::map<std::string, std::string>> currentFiles() = 0;
+  /// Makes Files the whole content of the target, all or nothing. A target
+  /// may complete Files first (the local one pins secret versions): what it
+  /// leaves in Files is what the revision records.
+  virtual llvm::Error render(std::vector<emit::EmittedFile> &Files) = 0;
+  /// Rolls one workload out by its strategy; by default the controller
+  /// watching the target does.
+  virtual llvm::Error rollout(const std::string &Workload, llvm::raw_ostream &Log);
+  /// Checks a rolled-out workload.
+  virtual llvm::Error verify(const std::string &Workload, llvm::raw_ostream &Log);
+  /// After the steps: what they did not touch matches the files too.
+  virtual llvm::Error finalize(llvm::raw_ostream &Log);
+  /// Puts a recorded revision's Files back at once, without a strategy
+  /// (rollback, drift's reapply).
+  virtual llvm::Error restore(std::vector<emit::EmittedFile> Files, llvm::raw_ostream &Log);
+  /// Differences between what revision Applied recorded and what is there.
+  virtual llvm::Expected<std::vector<DriftFinding>>
+  findDrift(const std::vector<emit::EmittedFile> &Applied) = 0;
 };
 
-/// `dir:PATH`; an error names the supported kinds.
+/// `dir:PATH`; an error names the supported kinds (`local` is made with
+/// makeLocalTarget, which needs more than a name).
 llvm::Expected<std::unique_ptr<Target>> makeTarget(llvm::StringRef Spec);
+
+/// The files a revision recorded.
+std::vector<emit::EmittedFile> revisionFiles(const Revision &R);
 
 struct Engine {
   StateStore &State;
@@ -48,24 +75,30 @@ std::vector<std::string> rotationsDue(const plan::Environment &Env, Vault &V,
 /// Whether any secret of Env lives in the embedded vault.
 bool needsVault(const plan::Environment &Env);
 
-/// Applies Plan: lock, steps, render Files into T, record the revision.
+/// Applies Plan: lock, steps, render Files into T, roll out, record the
+/// revision. When a rollout fails, the environment goes back to the rollback
+/// point (the last successful revision) if its strategy rolls back
+/// automatically, the declared channels are told and an incident recorded.
 /// Returns the new revision's id.
 llvm::Expected<int64_t> apply(Engine &E, const plan::Environment &Env,
                               const plan::ExecutionPlan &Plan,
-                              const std::vector<emit::EmittedFile> &Files, Target &T);
+                              std::vector<emit::EmittedFile> Files, Target &T);
 
 /// Re-renders revision To (0: the one before the last successful apply).
 llvm::Expected<int64_t> rollback(Engine &E, const std::string &Env, int64_t To, Target &T);
 
 struct DriftReport {
   int64_t Revision = 0;
-  std::vector<std::string> Changed, Added, Removed;
+  std::vector<DriftFinding> Findings;
+  /// The highest severity of the findings' classes, and its action.
   std::string Severity = "medium", Action = "report";
-  bool found() const { return !Changed.empty() || !Added.empty() || !Removed.empty(); }
+  bool found() const { return !Findings.empty(); }
 };
 
-/// Compares T with the last successful revision of Env, records the finding
-/// and performs the drift policy's action (report, alert, reapply).
+/// Compares T with the last successful revision of Env, classifies each
+/// difference by the drift policy's severity for its field class, records
+/// the findings and performs the action of the highest severity (report,
+/// alert, reapply).
 llvm::Expected<DriftReport> drift(Engine &E, const std::string &Env, Target &T,
                                   const std::vector<plan::Channel> &Channels,
                                   const std::vector<std::string> &Notify);

@@ -57,6 +57,13 @@ struct AuditEntry {
   std::string At, Actor, Action, Env, Subject, Detail, Hash;
 };
 
+/// A rollout that failed (and what was done about it), or another event an
+/// operator must hear about.
+struct Incident {
+  int64_t Id = 0;
+  std::string Env, At, Workload, Summary, Action;
+};
+
 class StateStore {
 public:
   /// Opens (creating if needed) the store at Path.
@@ -91,6 +98,9 @@ public:
   int64_t verifyAudit(std::string &Why);
 
   void recordDrift(const std::string &Env, int64_t Findings, const std::string &Severity);
+  /// Records I (and its audit entry).
+  void recordIncident(const Incident &I);
+  std::vector<Incident> incidents(const std::string &Env);
   /// Prometheus text exposition of the deployment metrics.
   std::string metricsText();
 
