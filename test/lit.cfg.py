@@ -5,7 +5,7 @@ import lit.formats
 config.name = "deployc"
 config.test_format = lit.formats.ShTest(execute_external=False)
 config.suffixes = [".deploy", ".test"]
-config.excludes = ["Inputs", "unit", "CMakeLists.txt", "lsp-client", "conformance", "workspace"]
+config.excludes = ["Inputs", "unit", "CMakeLists.txt", "lsp-client", "conformance", "workspace", "testsvc"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.deployc_obj_root, "test")
 

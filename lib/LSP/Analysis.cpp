@@ -546,6 +546,10 @@ json Analysis::hover(Position Pos) const {
           if (!Cur)
             break;
         }
+        // `port http = 8080` is stored as `port: {http: {port: 8080}}`.
+        if (Cur && T->En->Label && llvm::isa<AssignEntry>(T->En))
+          if (const sema::Value *Inner = Cur->getField(T->En->Key.Name))
+            Cur = Inner;
         if (Cur)
           Md += valueLine(*Cur);
       }
@@ -592,6 +596,24 @@ json Analysis::definition(Position Pos) const {
             return location(C->Label->Range);
       }
     return nullptr;
+  }
+  if (T->K == Target::NameRef) {
+    // A port name: its `port NAME = ...` entry in the enclosing workload.
+    auto It = Prog->Resolutions.find(T->E);
+    if (It != Prog->Resolutions.end() && It->second.K == Resolution::Kind::Port) {
+      SourceRange At = T->E->getRange();
+      for (const Module *M : Prog->Modules)
+        for (const Decl *D : M->Decls) {
+          auto *B = llvm::dyn_cast<BlockDecl>(D);
+          SourceRange R = D->getRange();
+          if (!B || R.File != At.File || At.Begin < R.Begin || At.End > R.End)
+            continue;
+          for (const Entry *E : B->Body->Entries)
+            if (E->Key.Name == "port" && E->Label && E->Label->Name == It->second.Name)
+              return location(E->Label->Range);
+        }
+      return nullptr;
+    }
   }
   if (!T->D)
     return nullptr;
@@ -653,9 +675,10 @@ json Analysis::rename(Position Pos, const std::string &NewName, std::string &Err
     Error = "stdlib declarations cannot be renamed";
     return nullptr;
   }
-  static const std::regex Identifier("[A-Za-z_][A-Za-z0-9_]*");
   static const char *Reserved[] = {"import", "param", "if", "then", "else", "true", "false"};
-  if (!std::regex_match(NewName, Identifier) ||
+  bool IsIdentifier = !NewName.empty() && !llvm::isDigit(NewName[0]) &&
+                      llvm::all_of(NewName, [](char C) { return llvm::isAlnum(C) || C == '_'; });
+  if (!IsIdentifier ||
       std::find(std::begin(Reserved), std::end(Reserved), NewName) != std::end(Reserved)) {
     Error = "`" + NewName + "` is not a valid name";
     return nullptr;
@@ -707,6 +730,10 @@ json Analysis::completion(Position Pos) const {
   LineStart = LineStart == llvm::StringRef::npos || Offset == 0 ? 0 : LineStart + 1;
   if (LineStart > Offset)
     LineStart = Offset;
+  // Only the end of a long line matters, and std::regex recurses per
+  // character: it must never see an unbounded line.
+  if (Offset - LineStart > 512)
+    LineStart = Offset - 512;
   std::string Prefix = Text.slice(LineStart, Offset).str();
   json Items = json::array();
 
@@ -936,6 +963,7 @@ json Analysis::semanticTokens() const {
   }
   json Data = json::array();
   Position Prev;
+  PositionMapper Positions(Text);
   auto push = [&](uint32_t Begin, uint32_t End, int Type, int Mods) {
     // Tokens may not span lines: split multi-line strings and comments.
     while (Begin < End) {
@@ -943,8 +971,8 @@ json Analysis::semanticTokens() const {
       if (LineEnd == llvm::StringRef::npos || LineEnd > End)
         LineEnd = End;
       if (LineEnd > Begin) {
-        Position P = positionAt(Text, Begin);
-        int Length = positionAt(Text, LineEnd).Character - P.Character;
+        Position P = Positions.positionAt(Begin);
+        int Length = Positions.positionAt(LineEnd).Character - P.Character;
         int DeltaLine = P.Line - Prev.Line;
         int DeltaChar = DeltaLine ? P.Character : P.Character - Prev.Character;
         Data.insert(Data.end(), {DeltaLine, DeltaChar, Length, Type, Mods});
@@ -996,52 +1024,85 @@ json Analysis::formatting() const {
 json Analysis::signatureHelp(Position Pos) const {
   llvm::StringRef Text = getText();
   size_t Offset = offsetAt(Text, Pos);
-  int Depth = 0, Commas = 0;
-  for (size_t I = Offset; I-- > 0;) {
+  // Scan forward to the cursor, keeping a stack of open brackets, strings
+  // (`"` or `"""`) and interpolations (`$`): a backward scan cannot tell an
+  // opening quote from a closing one.
+  struct Frame {
+    char Kind;
+    size_t Pos;
+    int Commas;
+  };
+  std::vector<Frame> Stack;
+  auto top = [&] { return Stack.empty() ? '\0' : Stack.back().Kind; };
+  for (size_t I = 0; I < Offset; ++I) {
     char C = Text[I];
-    if (C == '\n' && Depth == 0 && I + 1 < Offset && Text.slice(I, Offset).count('\n') > 4)
-      break;
-    if (C == ')' || C == ']' || C == '}')
-      ++Depth;
-    else if (C == '[' || C == '{') {
-      if (Depth == 0)
-        return nullptr;
-      --Depth;
-    } else if (C == '(') {
-      if (Depth > 0) {
-        --Depth;
-        continue;
+    char Next = I + 1 < Text.size() ? Text[I + 1] : '\0';
+    if (top() == '"' || top() == 'T') {
+      bool Triple = top() == 'T';
+      if (C == '\\') {
+        ++I;
+      } else if (C == '$' && Next == '{') {
+        Stack.push_back({'$', I, 0});
+        ++I;
+      } else if (!Triple && (C == '"' || C == '\n')) {
+        Stack.pop_back();
+      } else if (Triple && Text.substr(I).startswith("\"\"\"")) {
+        Stack.pop_back();
+        I += 2;
       }
-      size_t End = I;
-      size_t Begin = End;
-      while (Begin > 0 && (llvm::isAlnum(Text[Begin - 1]) || Text[Begin - 1] == '_'))
-        --Begin;
-      const sema::BuiltinFunction *F = sema::lookupBuiltin(Text.slice(Begin, End));
-      if (!F)
-        return nullptr;
-      std::string Label = sema::getBuiltinSignature(*F);
-      json Params = json::array();
-      size_t Cursor = Label.find('(') + 1;
-      for (const auto &[Name, Type] : F->Params) {
-        size_t Start = Label.find(Name + ":", Cursor);
-        size_t Stop = Label.find_first_of(",)", Start);
-        Params.push_back({{"label", {Start, Stop}}});
-        Cursor = Stop;
-      }
-      return {{"signatures", json::array({{{"label", Label},
-                                            {"documentation", F->Doc},
-                                            {"parameters", Params}}})},
-              {"activeSignature", 0},
-              {"activeParameter", std::min<int>(Commas, std::max<int>(0, F->Params.size() - 1))}};
-    } else if (C == ',' && Depth == 0) {
-      ++Commas;
-    } else if (C == '"') {
-      // Skip a string backwards.
-      while (I > 0 && Text[I - 1] != '"' && Text[I - 1] != '\n')
-        --I;
-      if (I > 0)
-        --I;
+      continue;
     }
+    if (C == '/' && Next == '/') {
+      I = std::min(Text.find('\n', I), Offset);
+    } else if (C == '/' && Next == '*') {
+      size_t End = Text.find("*/", I + 2);
+      I = End == llvm::StringRef::npos ? Offset : End + 1;
+    } else if (C == '"') {
+      bool Triple = Text.substr(I).startswith("\"\"\"");
+      Stack.push_back({Triple ? 'T' : '"', I, 0});
+      if (Triple)
+        I += 2;
+    } else if (C == '(' || C == '[' || C == '{') {
+      Stack.push_back({C, I, 0});
+    } else if (C == ')' || C == ']' || C == '}') {
+      char Open = C == ')' ? '(' : C == ']' ? '[' : '{';
+      // Pop to the matching bracket; `}` also closes an interpolation.
+      while (!Stack.empty() && top() != Open && !(C == '}' && top() == '$'))
+        Stack.pop_back();
+      if (!Stack.empty())
+        Stack.pop_back();
+    } else if (C == ',' && top() == '(') {
+      ++Stack.back().Commas;
+    }
+  }
+  // The innermost bracket around the cursor (strings inside it do not count).
+  for (auto It = Stack.rbegin(); It != Stack.rend(); ++It) {
+    if (It->Kind == '"' || It->Kind == 'T')
+      continue;
+    if (It->Kind != '(')
+      return nullptr;
+    int Commas = It->Commas;
+    size_t End = It->Pos;
+    size_t Begin = End;
+    while (Begin > 0 && (llvm::isAlnum(Text[Begin - 1]) || Text[Begin - 1] == '_'))
+      --Begin;
+    const sema::BuiltinFunction *F = sema::lookupBuiltin(Text.slice(Begin, End));
+    if (!F)
+      return nullptr;
+    std::string Label = sema::getBuiltinSignature(*F);
+    json Params = json::array();
+    size_t Cursor = Label.find('(') + 1;
+    for (const auto &[Name, Type] : F->Params) {
+      size_t Start = Label.find(Name + ":", Cursor);
+      size_t Stop = Label.find_first_of(",)", Start);
+      Params.push_back({{"label", {Start, Stop}}});
+      Cursor = Stop;
+    }
+    return {{"signatures", json::array({{{"label", Label},
+                                          {"documentation", F->Doc},
+                                          {"parameters", Params}}})},
+            {"activeSignature", 0},
+            {"activeParameter", std::min<int>(Commas, std::max<int>(0, F->Params.size() - 1))}};
   }
   return nullptr;
 }

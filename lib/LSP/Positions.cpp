@@ -1,6 +1,7 @@
 //===- Positions.cpp - LSP positions and document edits -------------------===//
 
 #include "deployc/LSP/Positions.h"
+#include <algorithm>
 
 using namespace deployc;
 using namespace deployc::lsp;
@@ -50,6 +51,34 @@ Position lsp::positionAt(llvm::StringRef Text, size_t Offset) {
     P.Character += Len == 4 ? 2 : 1;
     I += Len;
   }
+  return P;
+}
+
+PositionMapper::PositionMapper(llvm::StringRef Text) : Text(Text) {
+  LineStarts.push_back(0);
+  for (size_t I = 0; I < Text.size(); ++I)
+    if (Text[I] == '\n')
+      LineStarts.push_back(I + 1);
+}
+
+Position PositionMapper::positionAt(size_t Offset) {
+  Offset = std::min(Offset, Text.size());
+  size_t Line = std::upper_bound(LineStarts.begin(), LineStarts.end(), Offset) -
+                LineStarts.begin() - 1;
+  size_t From = LineStarts[Line];
+  Position P;
+  P.Line = int(Line);
+  if (size_t(Last.Line) == Line && LastOffset <= Offset && LastOffset >= From) {
+    From = LastOffset;
+    P.Character = Last.Character;
+  }
+  for (size_t I = From; I < Offset;) {
+    size_t Len = std::min(sequenceLength(Text[I]), Text.size() - I);
+    P.Character += Len == 4 ? 2 : 1;
+    I += Len;
+  }
+  LastOffset = Offset;
+  Last = P;
   return P;
 }
 

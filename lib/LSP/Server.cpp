@@ -15,7 +15,7 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
-#include <regex>
+#include "llvm/Support/thread.h"
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -37,6 +37,7 @@ enum ErrorCode {
   InternalError = -32603,
   ServerNotInitialized = -32002,
   RequestCancelled = -32800,
+  RequestFailed = -32803,
 };
 
 /// Thrown by handlers for invalid params; caught at the dispatch boundary.
@@ -141,10 +142,13 @@ public:
   Server(Transport &T, const ServerOptions &Opts) : T(T), Opts(Opts) {}
 
   int run() {
-    std::thread Requests([this] { requestLoop(); });
-    std::thread Diagnostics;
+    // The front end recurses over its input: deep input must meet a large
+    // stack, as on the command line.
+    const llvm::Optional<unsigned> Stack(256u << 20);
+    llvm::thread Requests(Stack, [this] { requestLoop(); });
+    llvm::thread Diagnostics;
     if (!Opts.LitTest)
-      Diagnostics = std::thread([this] { diagnosticsLoop(); });
+      Diagnostics = llvm::thread(Stack, [this] { diagnosticsLoop(); });
     std::string Body;
     while (!ExitRequested && T.read(Body))
       receive(Body);
@@ -183,8 +187,17 @@ private:
       return;
     }
     std::string Method = Msg["method"];
+    // Ids are integers or strings; anything else is answered with a null id
+    // here, before a cancellation could echo it.
+    if (Msg.contains("id") && !Msg["id"].is_number_integer() && !Msg["id"].is_string()) {
+      replyError(nullptr, InvalidRequest, "`id` must be a number or a string");
+      return;
+    }
     if (Method == "$/cancelRequest") {
       cancel(Msg.value("params", json::object()));
+      // Sent as a request by mistake: `$/` requests get MethodNotFound.
+      if (Msg.contains("id"))
+        replyError(Msg["id"], MethodNotFound, "$/cancelRequest is a notification");
       return;
     }
     if (Method == "exit") {
@@ -206,7 +219,8 @@ private:
   }
 
   void cancel(const json &Params) {
-    if (!Params.is_object() || !Params.contains("id"))
+    if (!Params.is_object() || !Params.contains("id") ||
+        !(Params["id"].is_number_integer() || Params["id"].is_string()))
       return;
     json Id = Params["id"];
     std::lock_guard<std::mutex> G(QueueLock);
@@ -428,6 +442,9 @@ private:
       if (It == Docs.end())
         return nullptr; // A change to a document never opened.
       Document &D = It->second;
+      // All the changes apply, or none: a malformed one leaves the text as
+      // it was (json::exception reaches dispatch).
+      std::string Text = D.Text;
       for (const json &C : Params.value("contentChanges", json::array())) {
         if (!C.is_object() || !C.contains("text") || !C["text"].is_string())
           continue;
@@ -444,8 +461,9 @@ private:
           };
           R = Range{pos(J.value("start", json::object())), pos(J.value("end", json::object()))};
         }
-        applyChange(D.Text, R, C["text"].get<std::string>());
+        applyChange(Text, R, C["text"].get<std::string>());
       }
+      D.Text = std::move(Text);
       if (Params["textDocument"].contains("version") &&
           Params["textDocument"]["version"].is_number_integer())
         D.Version = Params["textDocument"]["version"];
@@ -525,7 +543,6 @@ private:
   /// Follows `import "..."` edges of the workspace's .deploy files upwards.
   std::string findImporterInWorkspace(const std::string &Path) {
     std::map<std::string, std::vector<std::string>> ImportedBy;
-    static const std::regex FileImport(R"re(^\s*import\s+"([^"]+)")re");
     unsigned Budget = 2000;
     for (const std::string &Root : WorkspaceRoots) {
       std::error_code EC;
@@ -543,12 +560,18 @@ private:
         llvm::SmallVector<llvm::StringRef, 64> Lines;
         llvm::StringRef(*Text).split(Lines, '\n');
         for (llvm::StringRef L : Lines) {
-          std::cmatch M;
-          std::string Line = L.str();
-          if (!std::regex_search(Line.c_str(), M, FileImport))
+          // `import "PATH"` at the start of a line.
+          L = L.ltrim();
+          if (!L.consume_front("import") || L.empty() || !llvm::isSpace(L.front()))
+            continue;
+          L = L.ltrim();
+          if (!L.consume_front("\""))
+            continue;
+          size_t Quote = L.find('"');
+          if (Quote == llvm::StringRef::npos || Quote == 0)
             continue;
           llvm::SmallString<256> Target(llvm::sys::path::parent_path(It->path()));
-          llvm::sys::path::append(Target, M[1].str());
+          llvm::sys::path::append(Target, L.take_front(Quote));
           llvm::sys::path::remove_dots(Target, /*remove_dot_dot=*/true);
           ImportedBy[std::string(Target)].push_back(It->path());
         }
@@ -684,7 +707,7 @@ private:
     std::string Error;
     json R = analysis(uriOf(P))->rename(positionOf(P), P["newName"], Error);
     if (!Error.empty())
-      throw LSPError{InvalidRequest, Error};
+      throw LSPError{RequestFailed, Error};
     return R;
   }
   json onCompletion(const json &P) { return analysis(uriOf(P))->completion(positionOf(P)); }

@@ -522,10 +522,18 @@ std::string ParseSession::docCommentBefore(antlr4::ParserRuleContext *C) {
   std::vector<Token *> Hidden = Tokens->getHiddenTokensToLeft(
       C->getStart()->getTokenIndex(), antlr4::Token::HIDDEN_CHANNEL);
   std::vector<llvm::StringRef> Lines;
+  // A blank line ends a doc comment: a file's header is not the first
+  // declaration's documentation.
+  uint32_t Next = rangeOf(C->getStart()).Begin;
   for (auto It = Hidden.rbegin(); It != Hidden.rend(); ++It) {
     if ((*It)->getType() != DeployLexer::DOC_COMMENT)
       break;
-    Lines.push_back(textOf(*It).drop_front(3));
+    SourceRange R = rangeOf(*It);
+    llvm::StringRef Comment = textOf(*It).rtrim("\r\n");
+    if (SM.getText(SourceRange(File, R.Begin + Comment.size(), Next)).count('\n') > 1)
+      break;
+    Next = R.Begin;
+    Lines.push_back(Comment.drop_front(3));
   }
   std::string Doc;
   for (auto It = Lines.rbegin(); It != Lines.rend(); ++It) {

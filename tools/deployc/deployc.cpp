@@ -71,6 +71,9 @@ static cl::opt<bool> FmtCheck("check", cl::desc("List files that would change; e
 static cl::opt<bool> LspLitTest("lit-test",
                                 cl::desc("Read ---separated messages without headers (tests)"),
                                 cl::sub(LspCmd), cl::cat(DeploycCategory));
+// Clients such as vscode-languageclient pass --stdio; stdio is the only transport.
+static cl::opt<bool> LspStdio("stdio", cl::desc("Talk over stdin/stdout (the default)"),
+                              cl::sub(LspCmd), cl::cat(DeploycCategory));
 static cl::list<std::string> PlanInputs(cl::Positional, cl::desc("<file.deploy>..."),
                                         cl::OneOrMore, cl::sub(PlanCmd));
 static cl::list<std::string> ApplyInputs(cl::Positional, cl::desc("<file.deploy>..."),
@@ -278,6 +281,9 @@ int main(int argc, char **argv) {
       }
     } else if (LspCmd) {
       std::ios::sync_with_stdio(false);
+      // Reading must not flush std::cout from the reader thread while
+      // another thread writes a message: the transport serialises writes.
+      std::cin.tie(nullptr);
       lsp::ServerOptions LO;
       LO.StdlibPath = Opts.StdlibPath;
       LO.LitTest = LspLitTest;

@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace deployc::lsp {
 
@@ -31,6 +32,21 @@ size_t offsetAt(llvm::StringRef Text, Position P);
 
 /// The position of a byte offset (clamped to the text).
 Position positionAt(llvm::StringRef Text, size_t Offset);
+
+/// Positions of many offsets of one text: each costs a binary search over
+/// line starts and, for increasing offsets on one line, only the bytes since
+/// the previous one (semantic tokens ask for every token of a document).
+class PositionMapper {
+public:
+  explicit PositionMapper(llvm::StringRef Text);
+  Position positionAt(size_t Offset);
+
+private:
+  llvm::StringRef Text;
+  std::vector<size_t> LineStarts;
+  size_t LastOffset = 0;
+  Position Last;
+};
 
 /// Applies one `contentChanges` entry: replaces Range (or, without a range,
 /// the whole text) with NewText.
