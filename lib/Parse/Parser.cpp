@@ -375,6 +375,7 @@ bool ParseSession::lexAndFilter() {
   std::vector<std::unique_ptr<Token>> Kept;
   int Depth = 0;
   bool TooDeep = false;
+  unsigned Chain = 0;
   Token *PrevSlash = nullptr;
   for (;;) {
     std::unique_ptr<Token> T;
@@ -435,6 +436,30 @@ bool ParseSession::lexAndFilter() {
     case DeployLexer::RPAREN:
       if (Depth > 0)
         --Depth;
+      break;
+    default:
+      break;
+    }
+    // Operators without brackets between them nest too: `- - - 1`,
+    // `a + b + ...`, `if a then b else if ...` build trees as deep as the
+    // chain is long.
+    switch (Type) {
+    case DeployLexer::EQ: case DeployLexer::NE: case DeployLexer::LE: case DeployLexer::GE:
+    case DeployLexer::LT: case DeployLexer::GT: case DeployLexer::ANDAND:
+    case DeployLexer::OROR: case DeployLexer::BANG: case DeployLexer::PLUS:
+    case DeployLexer::MINUS: case DeployLexer::STAR: case DeployLexer::SLASH:
+    case DeployLexer::IF: case DeployLexer::DOT:
+      if (++Chain > parse::MaxOperatorChain && !TooDeep) {
+        TooDeep = true;
+        Diags.report(DiagID::NestingTooDeep, rangeOf(T.get()),
+                     {std::to_string(parse::MaxOperatorChain)});
+      }
+      break;
+    case DeployLexer::ASSIGN: case DeployLexer::COMMA: case DeployLexer::SEMI:
+    case DeployLexer::COLON: case DeployLexer::LBRACE: case DeployLexer::RBRACE:
+    case DeployLexer::LBRACK: case DeployLexer::RBRACK: case DeployLexer::LPAREN:
+    case DeployLexer::RPAREN:
+      Chain = 0;
       break;
     default:
       break;

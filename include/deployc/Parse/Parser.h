@@ -16,6 +16,9 @@ namespace deployc::parse {
 
 /// Deeper nesting of brackets is rejected before parsing (the parser recurses).
 constexpr unsigned MaxNestingDepth = 256;
+/// Longer chains of operators without brackets between them are rejected too:
+/// each operator is one more level of the expression tree.
+constexpr unsigned MaxOperatorChain = 1000;
 
 /// Parses the whole buffer File. The returned module is owned by Ctx.
 ast::Module *parseModule(const SourceManager &SM, FileID File,
