@@ -37,6 +37,10 @@ def service(i):
         "max": 10 + (i % 5) * 4,
         "cpu_milli": cpu,
         "mem_mi": mem,
+        # As Kubernetes writes quantities (and a Jsonnet user would).
+        "cpu": {250: "250m", 500: "500m", 1000: "1"}[cpu],
+        "cpu_request": {250: "125m", 500: "250m", 1000: "500m"}[cpu],
+        "memory": {256: "256Mi", 512: "512Mi", 1024: "1Gi"}[mem],
         "port": 8080 + (i % 4),
         "cpu_target": [60, 70, 80][i % 3],
         "batch": [25, 50][i % 2],
@@ -187,8 +191,8 @@ local deployment(s) = {
             },
           ],
           resources: {
-            limits: { cpu: s.cpu_milli + 'm', memory: s.mem_mi + 'Mi' },
-            requests: { cpu: (s.cpu_milli / 2) + 'm', memory: s.mem_mi + 'Mi' },
+            limits: { cpu: s.cpu, memory: s.memory },
+            requests: { cpu: s.cpu_request, memory: s.memory },
           },
           livenessProbe: { httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 10 },
           readinessProbe: { httpGet: { path: '/ready', port: 'http' }, periodSeconds: 10 },

@@ -2,7 +2,7 @@
 //
 // Back ends build documents as nlohmann::ordered_json (keys in the order a
 // platform engineer writes them) and this writer turns them into block-style
-// YAML with yaml-cpp. Strings that YAML would read as something else (numbers,
+// YAML in yaml-cpp's block style. Strings that YAML would read as something else (numbers,
 // booleans, null, `a: b`) are quoted; multi-line strings use literal blocks.
 //
 //===----------------------------------------------------------------------===//
