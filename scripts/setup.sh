@@ -11,6 +11,7 @@ packages=(
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   libsqlite3-dev libsodium-dev libboost-dev
   python3 nodejs npm
+  jsonnet time
 )
 
 missing=()

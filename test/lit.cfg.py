@@ -5,7 +5,7 @@ import lit.formats
 config.name = "deployc"
 config.test_format = lit.formats.ShTest(execute_external=False)
 config.suffixes = [".deploy", ".test"]
-config.excludes = ["Inputs", "unit", "CMakeLists.txt", "lsp-client", "conformance", "workspace", "testsvc"]
+config.excludes = ["Inputs", "unit", "CMakeLists.txt", "lsp-client", "conformance", "workspace", "testsvc", "fuzz"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.deployc_obj_root, "test")
 
@@ -14,6 +14,13 @@ config.environment["PATH"] = os.pathsep.join(
 # Deterministic, colourless output regardless of the caller's environment.
 config.environment.pop("DEPLOYC_STDLIB", None)
 config.environment["TERM"] = "dumb"
+# Sanitized builds: the tests that cap address space must not (ASan reserves
+# terabytes of it), and the sanitizers' options reach every process.
+if getattr(config, "deployc_sanitized", False):
+    config.environment["DEPLOYC_SANITIZED"] = "1"
+    for name in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):
+        if name in os.environ:
+            config.environment[name] = os.environ[name]
 
 config.substitutions.append(("%deployc", os.path.join(config.deployc_tools_dir, "deployc")))
 config.substitutions.append(("%stdlib", os.path.join(config.deployc_src_root, "stdlib")))

@@ -127,6 +127,7 @@ struct Replica {
   bool LiveOk = true;
   std::string EnvHash;  ///< Of the environment it was started with.
   std::string LastExit; ///< How it last ended, when it crashed.
+  bool FailedLiveness = false; ///< Killed by the supervisor for its liveness checks.
   uint64_t CpuTicks = 0; ///< utime + stime at the last autoscaling look.
   Clock::time_point StartedAt, NextCheck, RestartAt;
   bool Stopping = false;
@@ -726,9 +727,11 @@ private:
               // Restart with back-off: 0.5s, 1s, 2s, ... up to 30s.
               R.Pid = 0;
               R.State = "crashed";
-              R.LastExit = WIFSIGNALED(Status)
+              R.LastExit = R.FailedLiveness ? "killed after failing its liveness checks"
+                           : WIFSIGNALED(Status)
                                ? "killed by signal " + std::to_string(WTERMSIG(Status))
                                : "exited with status " + std::to_string(WEXITSTATUS(Status));
+              R.FailedLiveness = false;
               double Delay = std::min(30000.0, 500.0 * (1 << std::min(R.Restarts, 6)));
               R.RestartAt = Clock::now() + std::chrono::milliseconds(int64_t(Delay));
               ++R.Restarts;
@@ -856,6 +859,7 @@ private:
           }
           // A replica failing liveness is restarted.
           if (!Live && R.Failures >= C.Spec.FailureThreshold) {
+            R.FailedLiveness = true;
             ::kill(-R.Pid, SIGKILL);
             ::kill(R.Pid, SIGKILL);
           }

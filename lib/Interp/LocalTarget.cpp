@@ -707,7 +707,8 @@ private:
       int Ready = 0;
       for (const json &R : Revs[Rev]["replicas"]) {
         Ready += R["state"] == "ready";
-        if (R["state"] == "unhealthy")
+        if (R["state"] == "unhealthy" ||
+            llvm::StringRef(R.value("last_exit", "")).contains("liveness"))
           return failure("replica " + std::to_string(R["index"].get<int>()) + " of " + Rev +
                          " fails its health checks (see " + logPath(Name, Rev, R["index"]) + ")");
         if (R.value("restarts", 0) >= 3)

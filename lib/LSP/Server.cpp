@@ -16,7 +16,9 @@
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/thread.h"
+#include <algorithm>
 #include <chrono>
+#include <climits>
 #include <condition_variable>
 #include <deque>
 #include <map>
@@ -411,13 +413,30 @@ private:
     return Params["textDocument"]["uri"];
   }
 
+  /// A `uinteger` field, clamped into [0, INT_MAX]: clients may send any
+  /// number (negative, huge, fractional) and converting those is undefined.
+  static int uinteger(const json &Obj, const char *Key) {
+    if (!Obj.contains(Key))
+      return 0;
+    const json &V = Obj[Key];
+    if (V.is_number_unsigned())
+      return int(std::min<uint64_t>(V.get<uint64_t>(), INT_MAX));
+    if (V.is_number_integer())
+      return int(std::clamp<int64_t>(V.get<int64_t>(), 0, INT_MAX));
+    if (V.is_number_float()) {
+      double D = V.get<double>();
+      return D > 0 && D < double(INT_MAX) ? int(D) : (D >= double(INT_MAX) ? INT_MAX : 0);
+    }
+    throw LSPError{InvalidParams, std::string("`") + Key + "` must be a number"};
+  }
+
   static Position positionOf(const json &Params) {
     if (!Params.contains("position") || !Params["position"].is_object())
       throw LSPError{InvalidParams, "missing position"};
     const json &P = Params["position"];
     Position Pos;
-    Pos.Line = std::max(0, P.value("line", 0));
-    Pos.Character = std::max(0, P.value("character", 0));
+    Pos.Line = uinteger(P, "line");
+    Pos.Character = uinteger(P, "character");
     return Pos;
   }
 
@@ -428,7 +447,9 @@ private:
       std::lock_guard<std::mutex> G(DocsLock);
       Document &D = Docs[Uri];
       D.Text = Doc.value("text", "");
-      D.Version = Doc.value("version", 0);
+      D.Version = Doc.contains("version") && Doc["version"].is_number_integer()
+                      ? Doc["version"].get<int64_t>()
+                      : 0;
     }
     changed(Uri);
     return nullptr;
@@ -454,8 +475,8 @@ private:
           auto pos = [](const json &P) {
             Position X;
             if (P.is_object()) {
-              X.Line = std::max(0, P.value("line", 0));
-              X.Character = std::max(0, P.value("character", 0));
+              X.Line = uinteger(P, "line");
+              X.Character = uinteger(P, "character");
             }
             return X;
           };
@@ -467,7 +488,7 @@ private:
       if (Params["textDocument"].contains("version") &&
           Params["textDocument"]["version"].is_number_integer())
         D.Version = Params["textDocument"]["version"];
-      else
+      else if (D.Version < INT64_MAX)
         ++D.Version;
     }
     changed(Uri);

@@ -471,7 +471,7 @@ private:
   /// The first secret-typed sub-expression, to show where a secret came from.
   const Expr *findSecretSource(const Expr &E) {
     const Type *T = P.getType(&E);
-    if (auto *M = llvm::dyn_cast<MemberExpr>(&E))
+    if (llvm::isa<MemberExpr>(E))
       return T && T->is(TypeKind::Secret) ? &E : nullptr;
     if (auto *S = llvm::dyn_cast<StringLiteral>(&E)) {
       for (const StringLiteral::Part &Part : S->Parts)

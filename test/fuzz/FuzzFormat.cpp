@@ -1,0 +1,38 @@
+//===- FuzzFormat.cpp - libFuzzer target: the formatter -------------------===//
+//
+// A file that parses formats to a file that parses to the same tokens, and
+// formatting is idempotent.
+//
+//===----------------------------------------------------------------------===//
+
+#include "deployc/Parse/Formatter.h"
+#include "deployc/Parse/Parser.h"
+#include <cstdint>
+#include <cstdlib>
+
+using namespace deployc;
+
+static std::vector<std::string> tokens(const SourceManager &SM, FileID F) {
+  std::vector<std::string> Out;
+  for (const parse::LexedToken &T : parse::lexFile(SM, F))
+    Out.push_back(SM.getText(T.Range).str());
+  return Out;
+}
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t *Data, size_t Size) {
+  SourceManager SM;
+  DiagnosticEngine Diags(SM);
+  FileID F = SM.addBuffer("fuzz.deploy", std::string(reinterpret_cast<const char *>(Data), Size));
+  if (parse::findInvalidUTF8(SM.getBuffer(F)) >= 0)
+    return 0;
+  std::optional<std::string> Once = parse::formatFile(SM, F, Diags);
+  if (!Once)
+    return 0;
+  FileID G = SM.addBuffer("fuzz-formatted.deploy", *Once);
+  std::optional<std::string> Twice = parse::formatFile(SM, G, Diags);
+  if (!Twice || *Twice != *Once)
+    abort(); // Formatting changed a file that parsed into one that does not, or is not stable.
+  if (tokens(SM, F) != tokens(SM, G))
+    abort(); // Formatting may change white space only.
+  return 0;
+}
