@@ -1,7 +1,7 @@
 //===- FuzzFormat.cpp - libFuzzer target: the formatter -------------------===//
 //
-// A file that parses formats to a file that parses to the same tokens, and
-// formatting is idempotent.
+// A file that parses formats to a file that parses to the same tokens (but
+// for trailing blanks in comments), and formatting is idempotent.
 //
 //===----------------------------------------------------------------------===//
 
@@ -15,7 +15,7 @@ using namespace deployc;
 static std::vector<std::string> tokens(const SourceManager &SM, FileID F) {
   std::vector<std::string> Out;
   for (const parse::LexedToken &T : parse::lexFile(SM, F))
-    Out.push_back(SM.getText(T.Range).str());
+    Out.push_back(SM.getText(T.Range).rtrim().str()); // Comments lose trailing blanks.
   return Out;
 }
 
