@@ -58,6 +58,7 @@ public:
         InImport = false;
       }
       printSeparator();
+      printTrailingComment();
       endLine();
     }
     printUntil(UINT32_MAX);
@@ -344,10 +345,14 @@ private:
     unsigned MaxKey = 0;
     for (const Entry *E : B.Entries)
       MaxKey = std::max(MaxKey, keyWidth(*E));
+    // Only the value keeps its line breaks (key and label are re-spaced), so
+    // the decision must not depend on how the key was laid out.
     auto staysOnOneLine = [&](const Entry *E) {
-      if (!writtenOnOneLine(E->getRange()))
-        return false;
       auto *A = llvm::cast<AssignEntry>(E);
+      SourceRange R = E->getRange();
+      llvm::StringRef Head = Buf.slice(R.Begin, A->Value->getRange().Begin);
+      if (Head.contains("//") || Head.contains("/*") || !writtenOnOneLine(A->Value->getRange()))
+        return false;
       int ValueWidth = flatWidth(A->Value->getRange());
       return ValueWidth >= 0 &&
              Indent * Opts.IndentWidth + MaxKey + 3 + ValueWidth <= Opts.ColumnLimit;

@@ -1,9 +1,10 @@
 //===- Parser.cpp - From source text to the AST ---------------------------===//
 //
-// Lexes with the generated DeployLexer, filters lexical errors into diagnostics,
-// parses with two-stage SLL->LL prediction (SLL with a bail-out strategy is fast
-// and almost always right; on failure we reparse with full LL and recovery), and
-// converts the parse tree into our AST with the typed builder below. ANTLR works
+// Lexes with the hand-written equivalent of the generated DeployLexer (Lexer.h),
+// filters lexical errors into diagnostics, parses with two-stage SLL->LL
+// prediction (SLL with a bail-out strategy is fast and almost always right; on
+// failure we reparse with full LL and recovery), and converts the parse tree
+// into our AST with the typed builder below. ANTLR works
 // on UTF-32 code points, so a code point -> byte offset table maps every token
 // back to byte ranges in the buffer.
 //
@@ -12,6 +13,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "deployc/Parse/Parser.h"
+#include "Lexer.h"
 #include "DeployLexer.h"
 #include "DeployParser.h"
 #include "antlr4-runtime.h"
@@ -22,6 +24,8 @@ using namespace deployc;
 using namespace deployc::ast;
 using deployc_antlr::DeployLexer;
 using deployc_antlr::DeployParser;
+using deployc::parse::Lexeme;
+using deployc::parse::lexCodePoints;
 
 int64_t parse::findInvalidUTF8(llvm::StringRef Text) {
   const auto *S = reinterpret_cast<const unsigned char *>(Text.data());
@@ -372,18 +376,19 @@ void ParseSession::reportSyntaxError(antlr4::Parser *P, Token *Offending,
 }
 
 bool ParseSession::lexAndFilter() {
+  std::vector<Lexeme> Lexemes;
+  lexCodePoints(Text.Chars, [&](const Lexeme &L) { Lexemes.push_back(L); });
   std::vector<std::unique_ptr<Token>> Kept;
+  Kept.reserve(Lexemes.size());
   int Depth = 0;
   bool TooDeep = false;
   unsigned Chain = 0;
   Token *PrevSlash = nullptr;
-  for (;;) {
-    std::unique_ptr<Token> T;
-    try {
-      T = Lexer.nextToken();
-    } catch (...) {
-      break;
-    }
+  for (const Lexeme &L : Lexemes) {
+    std::unique_ptr<Token> T = Lexer.getTokenFactory()->create(
+        {&Lexer, &Input}, L.Type, "",
+        L.Hidden ? Token::HIDDEN_CHANNEL : Token::DEFAULT_CHANNEL, L.Start, L.Stop,
+        L.Line, L.Column);
     size_t Type = T->getType();
     if (Type == Token::EOF) {
       Kept.push_back(std::move(T));
@@ -1027,43 +1032,69 @@ std::vector<parse::LexedToken> parse::lexFile(const SourceManager &SM,
   std::vector<LexedToken> Out;
   llvm::StringRef Buf = SM.getBuffer(File);
   DecodedText Text = decode(Buf, 0);
-  CodePointStream Input(Text.Chars);
-  DeployLexer Lexer(&Input);
-  Lexer.removeErrorListeners();
   auto offset = [&](size_t CP) {
     return CP < Text.ByteOffsets.size() ? Text.ByteOffsets[CP] : Text.ByteOffsets.back();
   };
+  lexCodePoints(Text.Chars, [&](const Lexeme &L) {
+    if (L.Type == Token::EOF)
+      return;
+    TokenClass Class;
+    switch (L.Type) {
+    case DeployLexer::IMPORT: case DeployLexer::PARAM: case DeployLexer::IF:
+    case DeployLexer::THEN: case DeployLexer::ELSE: case DeployLexer::TRUE:
+    case DeployLexer::FALSE:
+      Class = TokenClass::Keyword; break;
+    case DeployLexer::IDENT: Class = TokenClass::Identifier; break;
+    case DeployLexer::STRING: case DeployLexer::TRIPLE_STRING:
+      Class = TokenClass::String; break;
+    case DeployLexer::INT: case DeployLexer::FLOAT: Class = TokenClass::Number; break;
+    case DeployLexer::QUANTITY: Class = TokenClass::Quantity; break;
+    case DeployLexer::DOC_COMMENT: Class = TokenClass::DocComment; break;
+    case DeployLexer::LINE_COMMENT: case DeployLexer::BLOCK_COMMENT:
+      Class = TokenClass::Comment; break;
+    case DeployLexer::LBRACE: case DeployLexer::RBRACE: case DeployLexer::LBRACK:
+    case DeployLexer::RBRACK: case DeployLexer::LPAREN: case DeployLexer::RPAREN:
+    case DeployLexer::COMMA: case DeployLexer::SEMI: case DeployLexer::COLON:
+    case DeployLexer::DOT:
+      Class = TokenClass::Punctuation; break;
+    case DeployLexer::UNEXPECTED_CHAR: case DeployLexer::UNTERMINATED_STRING:
+      Class = TokenClass::Invalid; break;
+    default: Class = TokenClass::Operator; break;
+    }
+    Out.push_back({Class, {File, offset(L.Start), offset(L.Stop + 1)}});
+  });
+  return Out;
+}
+
+std::vector<parse::RuleToken> parse::lexRuleTokens(llvm::StringRef Text,
+                                                  bool WithReferenceLexer) {
+  std::vector<RuleToken> Out;
+  DecodedText Decoded = decode(Text, 0);
+  CodePointStream Input(Decoded.Chars);
+  DeployLexer Lexer(&Input);
+  Lexer.removeErrorListeners();
+  const antlr4::dfa::Vocabulary &Vocab = Lexer.getVocabulary();
+  auto add = [&](size_t Type, bool Hidden, size_t Start, size_t Stop) {
+    if (Type == Token::EOF)
+      return;
+    Out.push_back({Vocab.getSymbolicName(Type), Hidden, Decoded.ByteOffsets[Start],
+                   Decoded.ByteOffsets[Stop + 1]});
+  };
+  if (!WithReferenceLexer) {
+    lexCodePoints(Decoded.Chars,
+                  [&](const Lexeme &L) { add(L.Type, L.Hidden, L.Start, L.Stop); });
+    return Out;
+  }
   try {
     for (;;) {
-      auto T = Lexer.nextToken();
+      std::unique_ptr<Token> T = Lexer.nextToken();
       if (T->getType() == Token::EOF)
         break;
-      TokenClass Class;
-      switch (T->getType()) {
-      case DeployLexer::IMPORT: case DeployLexer::PARAM: case DeployLexer::IF:
-      case DeployLexer::THEN: case DeployLexer::ELSE: case DeployLexer::TRUE:
-      case DeployLexer::FALSE:
-        Class = TokenClass::Keyword; break;
-      case DeployLexer::IDENT: Class = TokenClass::Identifier; break;
-      case DeployLexer::STRING: case DeployLexer::TRIPLE_STRING:
-        Class = TokenClass::String; break;
-      case DeployLexer::INT: case DeployLexer::FLOAT: Class = TokenClass::Number; break;
-      case DeployLexer::QUANTITY: Class = TokenClass::Quantity; break;
-      case DeployLexer::DOC_COMMENT: Class = TokenClass::DocComment; break;
-      case DeployLexer::LINE_COMMENT: case DeployLexer::BLOCK_COMMENT:
-        Class = TokenClass::Comment; break;
-      case DeployLexer::LBRACE: case DeployLexer::RBRACE: case DeployLexer::LBRACK:
-      case DeployLexer::RBRACK: case DeployLexer::LPAREN: case DeployLexer::RPAREN:
-      case DeployLexer::COMMA: case DeployLexer::SEMI: case DeployLexer::COLON:
-      case DeployLexer::DOT:
-        Class = TokenClass::Punctuation; break;
-      case DeployLexer::UNEXPECTED_CHAR: case DeployLexer::UNTERMINATED_STRING:
-        Class = TokenClass::Invalid; break;
-      default: Class = TokenClass::Operator; break;
-      }
-      Out.push_back({Class, {File, offset(T->getStartIndex()), offset(T->getStopIndex() + 1)}});
+      add(T->getType(), T->getChannel() == Token::HIDDEN_CHANNEL, T->getStartIndex(),
+          T->getStopIndex());
     }
   } catch (...) {
+    Out.push_back({"<the reference lexer threw>", false, 0, 0});
   }
   return Out;
 }

@@ -11,6 +11,7 @@
 
 #include "deployc/Sema/Sema.h"
 #include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/STLFunctionalExtras.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/Regex.h"
 #include <cmath>
@@ -36,17 +37,30 @@ SourceRange at(const Value &V, const BlockDecl *D) {
   return V.getOrigin().isValid() ? V.getOrigin() : D->Name.Range;
 }
 
-/// Calls Fn on every value below V with a dotted path.
-void walk(const Value &V, const std::string &Path,
-          const std::function<void(const Value &, const std::string &)> &Fn) {
+using ValueVisitor = llvm::function_ref<void(const Value &, const std::string &)>;
+
+void walkFrom(const Value &V, std::string &Path, ValueVisitor Fn) {
   Fn(V, Path);
   if (V.is(Value::Kind::Object)) {
-    for (const auto &[Name, Child] : V.getFields())
-      walk(Child, Path.empty() ? Name : Path + "." + Name, Fn);
+    for (const auto &[Name, Child] : V.getFields()) {
+      size_t Len = Path.size();
+      if (Len)
+        Path += '.';
+      Path += Name;
+      walkFrom(Child, Path, Fn);
+      Path.resize(Len);
+    }
   } else if (V.is(Value::Kind::List) || V.is(Value::Kind::Range)) {
     for (const Value &E : V.getElements())
-      walk(E, Path, Fn);
+      walkFrom(E, Path, Fn);
   }
+}
+
+/// Calls Fn on every value below V with a dotted path. One path buffer is
+/// reused for the whole walk: this runs over every value of every environment.
+void walk(const Value &V, const std::string &Prefix, ValueVisitor Fn) {
+  std::string Path = Prefix;
+  walkFrom(V, Path, Fn);
 }
 
 llvm::StringRef lastSegment(llvm::StringRef Path) {
@@ -583,6 +597,16 @@ public:
     return Patterns;
   }
 
+  /// Whether S contains a literal every credential pattern requires: the
+  /// regular expressions are only run on the few strings that do.
+  static bool mayMatchCredential(llvm::StringRef S) {
+    for (const char *Anchor : {"-----BEGIN ", "AKIA", "ASIA", "gh", "github_pat_", "glpat-",
+                               "xox", "_live_", "AIza", "npm_", "eyJ", "://"})
+      if (S.contains(Anchor))
+        return true;
+    return false;
+  }
+
   static double entropy(llvm::StringRef S) {
     std::map<char, int> Counts;
     for (char C : S)
@@ -620,10 +644,12 @@ public:
           Out.emplace_back(llvm::Regex(Pat.Regex), Pat.What);
         return Out;
       }();
-      for (const auto &[R, What] : Compiled) {
-        if (R.match(S)) {
-          Diags.report(DiagID::EmbeddedCredential, V.getOrigin(), {What});
-          return;
+      if (mayMatchCredential(S)) {
+        for (const auto &[R, What] : Compiled) {
+          if (R.match(S)) {
+            Diags.report(DiagID::EmbeddedCredential, V.getOrigin(), {What});
+            return;
+          }
         }
       }
       llvm::StringRef Field = lastSegment(Path);

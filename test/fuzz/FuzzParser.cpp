@@ -1,7 +1,8 @@
 //===- FuzzParser.cpp - libFuzzer target: the parser ----------------------===//
 //
 // Any bytes: lexing and parsing end with a module (maybe with diagnostics),
-// and the token stream the editor features use covers the text.
+// the token stream the editor features use covers the text, and the
+// hand-written lexer agrees with the one ANTLR generates from the grammar.
 //
 //===----------------------------------------------------------------------===//
 
@@ -22,5 +23,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *Data, size_t Size) {
   for (const parse::LexedToken &T : parse::lexFile(SM, F))
     if (T.Range.End > Size || T.Range.Begin > T.Range.End)
       abort();
+  llvm::StringRef Text = SM.getBuffer(F);
+  if (parse::lexRuleTokens(Text, false) != parse::lexRuleTokens(Text, true))
+    abort();
   return 0;
 }

@@ -43,6 +43,18 @@ struct LexedToken {
 /// Lexes File, comments included. Never fails; bad input gives Invalid tokens.
 std::vector<LexedToken> lexFile(const SourceManager &SM, FileID File);
 
+/// A token named by its rule in grammar/DeployLexer.g4, for comparing lexers.
+struct RuleToken {
+  std::string Rule;
+  bool Hidden;
+  uint32_t Begin, End; ///< Byte offsets.
+  bool operator==(const RuleToken &) const = default;
+};
+
+/// Lexes Text with the lexer the parser uses, or with the lexer ANTLR generates
+/// from the same grammar (the reference it must agree with).
+std::vector<RuleToken> lexRuleTokens(llvm::StringRef Text, bool WithReferenceLexer);
+
 /// Returns the byte offset of the first invalid UTF-8 sequence, or -1.
 int64_t findInvalidUTF8(llvm::StringRef Text);
 
