@@ -19,6 +19,7 @@
 #include "antlr4-runtime.h"
 #include "llvm/ADT/StringExtras.h"
 #include <charconv>
+#include <typeinfo>
 
 using namespace deployc;
 using namespace deployc::ast;
@@ -180,6 +181,13 @@ private:
     }
   }
 };
+
+/// C as the generated context class T, or null. ANTLR's context classes are
+/// leaves of their hierarchy, so an exact type test suffices and is cheaper
+/// than dynamic_cast's walk of the hierarchy (2% of a check).
+template <typename T> T *alternativeAs(antlr4::ParserRuleContext *C) {
+  return C && typeid(*C) == typeid(T) ? static_cast<T *>(C) : nullptr;
+}
 
 /// Parses one range of one buffer: a whole file, or an interpolation.
 class ParseSession {
@@ -607,10 +615,10 @@ std::optional<Ident> ParseSession::buildKeyOrLabel(antlr4::ParserRuleContext *C)
     return std::nullopt;
   DeployParser::IdentContext *I = nullptr;
   antlr4::tree::TerminalNode *S = nullptr;
-  if (auto *K = dynamic_cast<DeployParser::EntryKeyContext *>(C)) {
+  if (auto *K = alternativeAs<DeployParser::EntryKeyContext>(C)) {
     I = K->ident();
     S = K->STRING();
-  } else if (auto *L = dynamic_cast<DeployParser::EntryLabelContext *>(C)) {
+  } else if (auto *L = alternativeAs<DeployParser::EntryLabelContext>(C)) {
     I = L->ident();
     S = L->STRING();
   }
@@ -630,7 +638,7 @@ std::optional<Ident> ParseSession::buildKeyOrLabel(antlr4::ParserRuleContext *C)
 
 ImportDecl *ParseSession::buildImport(DeployParser::ImportDeclContext *C) {
   auto *D = Ctx.create<ImportDecl>(rangeOf(C));
-  if (auto *F = dynamic_cast<DeployParser::ImportFileContext *>(C)) {
+  if (auto *F = alternativeAs<DeployParser::ImportFileContext>(C)) {
     if (!F->path)
       return nullptr;
     auto *Lit = llvm::dyn_cast_or_null<StringLiteral>(buildString(F->path));
@@ -640,7 +648,7 @@ ImportDecl *ParseSession::buildImport(DeployParser::ImportDeclContext *C) {
     D->FilePathRange = rangeOf(F->path);
     return D;
   }
-  auto *M = dynamic_cast<DeployParser::ImportModuleContext *>(C);
+  auto *M = alternativeAs<DeployParser::ImportModuleContext>(C);
   if (!M)
     return nullptr;
   for (auto *I : M->ident())
@@ -666,7 +674,7 @@ ImportDecl *ParseSession::buildImport(DeployParser::ImportDeclContext *C) {
 }
 
 Decl *ParseSession::buildDecl(DeployParser::DeclContext *C) {
-  if (auto *P = dynamic_cast<DeployParser::ParamDeclContext *>(C)) {
+  if (auto *P = alternativeAs<DeployParser::ParamDeclContext>(C)) {
     auto Name = buildIdent(P->name);
     if (!Name)
       return nullptr;
@@ -676,7 +684,7 @@ Decl *ParseSession::buildDecl(DeployParser::DeclContext *C) {
     D->Doc = docCommentBefore(C);
     return D;
   }
-  auto *B = dynamic_cast<DeployParser::BlockDeclContext *>(C);
+  auto *B = alternativeAs<DeployParser::BlockDeclContext>(C);
   if (!B)
     return nullptr;
   auto KindName = buildIdent(B->kind);
@@ -697,13 +705,13 @@ Decl *ParseSession::buildDecl(DeployParser::DeclContext *C) {
 }
 
 TypeExpr *ParseSession::buildType(DeployParser::TypeExprContext *C) {
-  if (auto *N = dynamic_cast<DeployParser::NamedTypeContext *>(C)) {
+  if (auto *N = alternativeAs<DeployParser::NamedTypeContext>(C)) {
     auto Id = buildIdent(N->ident());
     if (!Id)
       return nullptr;
     return Ctx.create<NamedType>(rangeOf(C), *Id);
   }
-  if (auto *L = dynamic_cast<DeployParser::ListTypeContext *>(C)) {
+  if (auto *L = alternativeAs<DeployParser::ListTypeContext>(C)) {
     TypeExpr *El = L->typeExpr() ? buildType(L->typeExpr()) : nullptr;
     if (!El)
       return nullptr;
@@ -740,20 +748,20 @@ static std::optional<BinaryOp> binaryOpFor(size_t TokenType) {
 
 Entry *ParseSession::buildEntry(DeployParser::EntryContext *C) {
   Entry *Result = nullptr;
-  if (auto *A = dynamic_cast<DeployParser::AssignEntryContext *>(C)) {
+  if (auto *A = alternativeAs<DeployParser::AssignEntryContext>(C)) {
     auto Key = buildKeyOrLabel(A->key);
     if (!Key)
       return nullptr;
     std::optional<Ident> Label = A->label ? buildKeyOrLabel(A->label) : std::nullopt;
     Expr *V = A->expr() ? buildExpr(A->expr()) : errorExpr(C);
     Result = Ctx.create<AssignEntry>(rangeOf(C), *Key, Label, V);
-  } else if (auto *B = dynamic_cast<DeployParser::BlockEntryContext *>(C)) {
+  } else if (auto *B = alternativeAs<DeployParser::BlockEntryContext>(C)) {
     auto Key = buildKeyOrLabel(B->key);
     if (!Key || !B->block())
       return nullptr;
     std::optional<Ident> Label = B->label ? buildKeyOrLabel(B->label) : std::nullopt;
     Result = Ctx.create<BlockEntry>(rangeOf(C), *Key, Label, buildBlock(B->block()));
-  } else if (auto *Cd = dynamic_cast<DeployParser::ConditionEntryContext *>(C)) {
+  } else if (auto *Cd = alternativeAs<DeployParser::ConditionEntryContext>(C)) {
     auto Key = buildKeyOrLabel(Cd->key);
     if (!Key || !Cd->op)
       return nullptr;
@@ -762,7 +770,7 @@ Entry *ParseSession::buildEntry(DeployParser::EntryContext *C) {
       return nullptr;
     Expr *V = Cd->expr() ? buildExpr(Cd->expr()) : errorExpr(C);
     Result = Ctx.create<ConditionEntry>(rangeOf(C), *Key, *Op, rangeOf(Cd->op), V);
-  } else if (auto *F = dynamic_cast<DeployParser::FieldEntryContext *>(C)) {
+  } else if (auto *F = alternativeAs<DeployParser::FieldEntryContext>(C)) {
     auto Key = buildKeyOrLabel(F->key);
     auto Label = F->label ? buildKeyOrLabel(F->label) : std::nullopt;
     TypeExpr *T = F->typeExpr() ? buildType(F->typeExpr()) : nullptr;
@@ -780,21 +788,21 @@ Entry *ParseSession::buildEntry(DeployParser::EntryContext *C) {
 Expr *ParseSession::buildExpr(DeployParser::ExprContext *C) {
   if (!C || C->exception)
     return errorExpr(C);
-  if (auto *P = dynamic_cast<DeployParser::PrimaryExprContext *>(C))
+  if (auto *P = alternativeAs<DeployParser::PrimaryExprContext>(C))
     return P->primary() ? buildPrimary(P->primary()) : errorExpr(C);
-  if (auto *M = dynamic_cast<DeployParser::MemberExprContext *>(C)) {
+  if (auto *M = alternativeAs<DeployParser::MemberExprContext>(C)) {
     auto Member = buildIdent(M->ident());
     if (!Member || !M->expr())
       return errorExpr(C);
     return Ctx.create<MemberExpr>(rangeOf(C), buildExpr(M->expr()), *Member);
   }
-  if (auto *U = dynamic_cast<DeployParser::UnaryExprContext *>(C)) {
+  if (auto *U = alternativeAs<DeployParser::UnaryExprContext>(C)) {
     if (!U->expr() || !U->op)
       return errorExpr(C);
     UnaryOp Op = U->op->getType() == DeployLexer::BANG ? UnaryOp::Not : UnaryOp::Negate;
     return Ctx.create<UnaryExpr>(rangeOf(C), Op, buildExpr(U->expr()));
   }
-  if (auto *B = dynamic_cast<DeployParser::BinaryExprContext *>(C)) {
+  if (auto *B = alternativeAs<DeployParser::BinaryExprContext>(C)) {
     if (B->expr().size() != 2 || !B->op)
       return errorExpr(C);
     auto Op = binaryOpFor(B->op->getType());
@@ -803,13 +811,13 @@ Expr *ParseSession::buildExpr(DeployParser::ExprContext *C) {
     return Ctx.create<BinaryExpr>(rangeOf(C), *Op, rangeOf(B->op),
                                   buildExpr(B->expr(0)), buildExpr(B->expr(1)));
   }
-  if (auto *R = dynamic_cast<DeployParser::RangeExprContext *>(C)) {
+  if (auto *R = alternativeAs<DeployParser::RangeExprContext>(C)) {
     if (R->expr().size() != 2)
       return errorExpr(C);
     return Ctx.create<RangeExpr>(rangeOf(C), buildExpr(R->expr(0)),
                                  buildExpr(R->expr(1)));
   }
-  if (auto *I = dynamic_cast<DeployParser::IfExprContext *>(C)) {
+  if (auto *I = alternativeAs<DeployParser::IfExprContext>(C)) {
     if (I->expr().size() != 3)
       return errorExpr(C);
     return Ctx.create<IfExpr>(rangeOf(C), buildExpr(I->expr(0)),
@@ -821,25 +829,25 @@ Expr *ParseSession::buildExpr(DeployParser::ExprContext *C) {
 Expr *ParseSession::buildPrimary(DeployParser::PrimaryContext *C) {
   if (!C || C->exception)
     return errorExpr(C);
-  if (auto *I = dynamic_cast<DeployParser::IntLiteralContext *>(C))
+  if (auto *I = alternativeAs<DeployParser::IntLiteralContext>(C))
     return buildNumber(I->INT()->getSymbol());
-  if (auto *F = dynamic_cast<DeployParser::FloatLiteralContext *>(C))
+  if (auto *F = alternativeAs<DeployParser::FloatLiteralContext>(C))
     return buildNumber(F->FLOAT()->getSymbol());
-  if (auto *Q = dynamic_cast<DeployParser::QuantityLiteralContext *>(C))
+  if (auto *Q = alternativeAs<DeployParser::QuantityLiteralContext>(C))
     return buildNumber(Q->QUANTITY()->getSymbol());
-  if (auto *B = dynamic_cast<DeployParser::BoolLiteralContext *>(C))
+  if (auto *B = alternativeAs<DeployParser::BoolLiteralContext>(C))
     return Ctx.create<BoolLiteral>(rangeOf(C), B->TRUE() != nullptr);
-  if (auto *S = dynamic_cast<DeployParser::StringLiteralContext *>(C)) {
+  if (auto *S = alternativeAs<DeployParser::StringLiteralContext>(C)) {
     auto *T = S->STRING() ? S->STRING() : S->TRIPLE_STRING();
     return T ? buildString(T->getSymbol()) : errorExpr(C);
   }
-  if (auto *L = dynamic_cast<DeployParser::ListLiteralContext *>(C)) {
+  if (auto *L = alternativeAs<DeployParser::ListLiteralContext>(C)) {
     std::vector<Expr *> Elements;
     for (auto *E : L->expr())
       Elements.push_back(buildExpr(E));
     return Ctx.create<ListExpr>(rangeOf(C), std::move(Elements));
   }
-  if (auto *Call = dynamic_cast<DeployParser::CallExprContext *>(C)) {
+  if (auto *Call = alternativeAs<DeployParser::CallExprContext>(C)) {
     auto Callee = buildIdent(Call->ident());
     if (!Callee)
       return errorExpr(C);
@@ -849,21 +857,21 @@ Expr *ParseSession::buildPrimary(DeployParser::PrimaryContext *C) {
     Block *Options = Call->block() ? buildBlock(Call->block()) : nullptr;
     return Ctx.create<CallExpr>(rangeOf(C), *Callee, std::move(Args), Options);
   }
-  if (auto *K = dynamic_cast<DeployParser::ConstructorExprContext *>(C)) {
+  if (auto *K = alternativeAs<DeployParser::ConstructorExprContext>(C)) {
     auto Name = buildIdent(K->ident());
     if (!Name || !K->block())
       return errorExpr(C);
     return Ctx.create<ConstructorExpr>(rangeOf(C), *Name, buildBlock(K->block()));
   }
-  if (auto *N = dynamic_cast<DeployParser::NameExprContext *>(C)) {
+  if (auto *N = alternativeAs<DeployParser::NameExprContext>(C)) {
     auto Name = buildIdent(N->ident());
     if (!Name)
       return errorExpr(C);
     return Ctx.create<NameExpr>(rangeOf(C), *Name);
   }
-  if (auto *P = dynamic_cast<DeployParser::ParenExprContext *>(C))
+  if (auto *P = alternativeAs<DeployParser::ParenExprContext>(C))
     return P->expr() ? buildExpr(P->expr()) : errorExpr(C);
-  if (auto *B = dynamic_cast<DeployParser::BlockLiteralContext *>(C))
+  if (auto *B = alternativeAs<DeployParser::BlockLiteralContext>(C))
     return B->block() ? Ctx.create<BlockExpr>(rangeOf(C), buildBlock(B->block()))
                       : errorExpr(C);
   return errorExpr(C);
