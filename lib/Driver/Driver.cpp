@@ -121,31 +121,46 @@ int driver::runEmit(const DriverOptions &Opts, unsigned Targets, llvm::StringRef
   if (C.Diags.hasErrors())
     return finish(ExitErrors);
 
-  // Everything is rendered in memory first; nothing is written on an error.
-  std::vector<emit::EmittedFile> Files;
+  // Files go to a temporary folder as they are rendered, and it replaces
+  // OutDir only when everything succeeded: nothing changes on an error, and
+  // memory holds one file at a time.
+  std::unique_ptr<interp::AtomicDirectoryWriter> Writer;
+  std::string WriteFailure;
+  auto write = [&](const emit::EmittedFile &F) {
+    if (!WriteFailure.empty() || C.Diags.hasErrors())
+      return;
+    if (!Writer) {
+      auto W = interp::AtomicDirectoryWriter::create(OutDir);
+      if (!W) {
+        WriteFailure = llvm::toString(W.takeError());
+        return;
+      }
+      Writer = std::move(*W);
+    }
+    if (llvm::Error E = Writer->add(F))
+      WriteFailure = llvm::toString(std::move(E));
+  };
   emit::SourceLocation Src = sourceLocation(Opts.Inputs.front(), OutDir);
   std::string Stream;
   bool SharedDone = false;
   for (const sema::EnvironmentModel &M : C.Prog->Environments) {
     plan::Environment Env = plan::lowerEnvironment(*C.Prog, M);
     if (Targets & emit::TargetKubernetes) {
-      if (OutDir == "-") {
+      if (OutDir == "-")
         Stream += emit::emitKubernetesStream(Env, C.Diags);
-      } else {
-        for (emit::EmittedFile &F : emit::emitKubernetes(Env, C.Diags))
-          Files.push_back(std::move(F));
-      }
+      else
+        emit::emitKubernetes(Env, C.Diags, write);
     }
     // Builds and dev containers do not vary by environment: emit them once.
     if (SharedDone || OutDir == "-")
       continue;
     SharedDone = true;
     if (Targets & emit::TargetDocker)
-      for (emit::EmittedFile &F : emit::emitDocker(Env, Src))
-        Files.push_back(std::move(F));
+      for (const emit::EmittedFile &F : emit::emitDocker(Env, Src))
+        write(F);
     if (Targets & emit::TargetDevContainer)
-      for (emit::EmittedFile &F : emit::emitDevContainers(Env, Src))
-        Files.push_back(std::move(F));
+      for (const emit::EmittedFile &F : emit::emitDevContainers(Env, Src))
+        write(F);
   }
   if (C.Diags.hasErrors())
     return finish(ExitErrors);
@@ -153,8 +168,19 @@ int driver::runEmit(const DriverOptions &Opts, unsigned Targets, llvm::StringRef
     Out << Stream;
     return finish(ExitSuccess);
   }
-  if (auto E = interp::writeDirectoryAtomically(OutDir, Files)) {
-    C.Diags.report(DiagID::CannotWriteOutput, {}, {OutDir.str(), llvm::toString(std::move(E))});
+  if (WriteFailure.empty() && !Writer) {
+    // No file at all: the folder still becomes an empty output folder.
+    auto W = interp::AtomicDirectoryWriter::create(OutDir);
+    if (W)
+      Writer = std::move(*W);
+    else
+      WriteFailure = llvm::toString(W.takeError());
+  }
+  if (WriteFailure.empty())
+    if (llvm::Error E = Writer->commit())
+      WriteFailure = llvm::toString(std::move(E));
+  if (!WriteFailure.empty()) {
+    C.Diags.report(DiagID::CannotWriteOutput, {}, {OutDir.str(), WriteFailure});
     return finish(ExitUsage);
   }
   return finish(ExitSuccess);

@@ -15,20 +15,23 @@ static Error errorFor(const Twine &What, std::error_code EC) {
   return createStringError(EC, What + ": " + EC.message());
 }
 
-Error interp::writeDirectoryAtomically(StringRef Dir,
-                                       const std::vector<emit::EmittedFile> &Files) {
-  SmallString<256> Target(Dir);
+Expected<std::unique_ptr<interp::AtomicDirectoryWriter>>
+interp::AtomicDirectoryWriter::create(StringRef Dir) {
+  std::unique_ptr<AtomicDirectoryWriter> W(new AtomicDirectoryWriter());
+  SmallString<256> &Target = W->Target;
+  Target = Dir;
   sys::path::remove_dots(Target, /*remove_dot_dot=*/true);
   if (Target.empty())
     Target = ".";
-  SmallString<256> Parent(sys::path::parent_path(Target));
+  SmallString<256> &Parent = W->Parent;
+  Parent = sys::path::parent_path(Target);
   if (Parent.empty())
     Parent = ".";
   if (std::error_code EC = sys::fs::create_directories(Parent))
     return errorFor(Parent, EC);
 
   // A unique sibling: same filesystem, so the final rename is atomic.
-  SmallString<256> Temp;
+  SmallString<256> &Temp = W->Temp;
   std::string Stem = (sys::path::filename(Target) + ".deployc-tmp-%%%%%%").str();
   SmallString<256> Model(Parent);
   sys::path::append(Model, Stem);
@@ -41,10 +44,11 @@ Error interp::writeDirectoryAtomically(StringRef Dir,
     if (MkEC != std::errc::file_exists)
       break;
   }
-  if (MkEC)
+  if (MkEC) {
+    W->Done = true; // Nothing to clean up.
     return errorFor(Temp, MkEC);
+  }
 
-  auto cleanup = [&] { sys::fs::remove_directories(Temp); };
   // Only a folder deployc wrote (it holds the marker) or an empty one may be
   // replaced: emitting into a source tree must not delete the user's files.
   if (sys::fs::is_directory(Target)) {
@@ -53,52 +57,50 @@ Error interp::writeDirectoryAtomically(StringRef Dir,
     std::error_code EC;
     sys::fs::directory_iterator It(Target, EC);
     bool Empty = !EC && It == sys::fs::directory_iterator();
-    if (!Empty && !sys::fs::exists(Marker)) {
-      cleanup();
+    if (!Empty && !sys::fs::exists(Marker))
       return createStringError(
           std::errc::file_exists,
           "the folder exists and was not written by `deployc emit` (no %s in it); "
           "choose another folder or remove it",
           MarkerName);
-    }
   } else if (sys::fs::exists(Target)) {
-    cleanup();
     return createStringError(std::errc::not_a_directory, "not a directory");
   }
-  {
-    SmallString<256> Marker(Temp);
-    sys::path::append(Marker, MarkerName);
-    std::error_code EC;
-    raw_fd_ostream OS(Marker, EC, sys::fs::OF_None);
-    if (EC) {
-      cleanup();
-      return errorFor(Marker, EC);
-    }
-    OS << "This folder is written by `deployc emit`; each run replaces all of it.\n";
-  }
-  for (const emit::EmittedFile &F : Files) {
-    SmallString<256> Path(Temp);
-    sys::path::append(Path, sys::path::Style::posix, F.Path);
-    if (std::error_code EC = sys::fs::create_directories(sys::path::parent_path(Path))) {
-      cleanup();
-      return errorFor(Path, EC);
-    }
-    std::error_code EC;
-    raw_fd_ostream OS(Path, EC, sys::fs::OF_None);
-    if (EC) {
-      cleanup();
-      return errorFor(Path, EC);
-    }
-    OS << F.Contents;
-    OS.close();
-    if (OS.has_error()) {
-      std::error_code WriteEC = OS.error();
-      OS.clear_error();
-      cleanup();
-      return errorFor(Path, WriteEC);
-    }
-  }
+  SmallString<256> Marker(Temp);
+  sys::path::append(Marker, MarkerName);
+  std::error_code EC;
+  raw_fd_ostream OS(Marker, EC, sys::fs::OF_None);
+  if (EC)
+    return errorFor(Marker, EC);
+  OS << "This folder is written by `deployc emit`; each run replaces all of it.\n";
+  return std::move(W);
+}
 
+interp::AtomicDirectoryWriter::~AtomicDirectoryWriter() {
+  if (!Done)
+    sys::fs::remove_directories(Temp);
+}
+
+Error interp::AtomicDirectoryWriter::add(const emit::EmittedFile &F) {
+  SmallString<256> Path(Temp);
+  sys::path::append(Path, sys::path::Style::posix, F.Path);
+  if (std::error_code EC = sys::fs::create_directories(sys::path::parent_path(Path)))
+    return errorFor(Path, EC);
+  std::error_code EC;
+  raw_fd_ostream OS(Path, EC, sys::fs::OF_None);
+  if (EC)
+    return errorFor(Path, EC);
+  OS << F.Contents;
+  OS.close();
+  if (OS.has_error()) {
+    std::error_code WriteEC = OS.error();
+    OS.clear_error();
+    return errorFor(Path, WriteEC);
+  }
+  return Error::success();
+}
+
+Error interp::AtomicDirectoryWriter::commit() {
   // Swap: the old directory steps aside, the new one takes its name.
   SmallString<256> Old;
   bool HadOld = sys::fs::exists(Target);
@@ -106,18 +108,27 @@ Error interp::writeDirectoryAtomically(StringRef Dir,
     SmallString<256> OldModel(Parent);
     sys::path::append(OldModel, (sys::path::filename(Target) + ".deployc-old-%%%%%%").str());
     sys::fs::createUniquePath(OldModel, Old, /*MakeAbsolute=*/false);
-    if (std::error_code EC = sys::fs::rename(Target, Old)) {
-      cleanup();
+    if (std::error_code EC = sys::fs::rename(Target, Old))
       return errorFor(Target, EC);
-    }
   }
   if (std::error_code EC = sys::fs::rename(Temp, Target)) {
     if (HadOld)
       sys::fs::rename(Old, Target);
-    cleanup();
     return errorFor(Target, EC);
   }
+  Done = true;
   if (HadOld)
     sys::fs::remove_directories(Old);
   return Error::success();
+}
+
+Error interp::writeDirectoryAtomically(StringRef Dir,
+                                       const std::vector<emit::EmittedFile> &Files) {
+  auto W = AtomicDirectoryWriter::create(Dir);
+  if (!W)
+    return W.takeError();
+  for (const emit::EmittedFile &F : Files)
+    if (Error E = (*W)->add(F))
+      return E;
+  return (*W)->commit();
 }

@@ -9,6 +9,7 @@
 
 #include "deployc/Plan/Plan.h"
 #include "deployc/Sema/Program.h"
+#include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
 #include <algorithm>
 #include <nlohmann/json.hpp>
@@ -395,6 +396,11 @@ public:
     Environment E;
     E.Name = M.Name;
     lowerSettings(E);
+    // A Workload is large: growing the vector by doubling wasted up to half.
+    E.Workloads.reserve(llvm::count_if(M.Decls, [](const sema::EvaluatedDecl &D) {
+      return D.Decl->Kind == ast::DeclKind::Service || D.Decl->Kind == ast::DeclKind::Worker ||
+             D.Decl->Kind == ast::DeclKind::Job;
+    }));
     for (const sema::EvaluatedDecl &D : M.Decls) {
       const ast::Module *Mod = P.getModule(D.Decl);
       if (Mod && Mod->IsStdlib)

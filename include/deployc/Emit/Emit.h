@@ -11,6 +11,7 @@
 
 #include "deployc/Basic/Diagnostic.h"
 #include "deployc/Plan/Plan.h"
+#include "llvm/ADT/STLFunctionalExtras.h"
 #include <string>
 #include <vector>
 
@@ -33,6 +34,11 @@ enum Target : unsigned {
 /// Patch errors are reported to Diags.
 std::vector<EmittedFile> emitKubernetes(const plan::Environment &Env,
                                         DiagnosticEngine &Diags);
+
+/// The same files handed to Sink one by one as each is rendered, so that a
+/// caller writing them out never holds them all.
+void emitKubernetes(const plan::Environment &Env, DiagnosticEngine &Diags,
+                    llvm::function_ref<void(EmittedFile)> Sink);
 
 /// All manifests of the environment as one `---`-separated YAML stream.
 std::string emitKubernetesStream(const plan::Environment &Env, DiagnosticEngine &Diags);
