@@ -141,13 +141,16 @@ int driver::runEmit(const DriverOptions &Opts, unsigned Targets, llvm::StringRef
       WriteFailure = llvm::toString(std::move(E));
   };
   emit::SourceLocation Src = sourceLocation(Opts.Inputs.front(), OutDir);
-  std::string Stream;
+  // For `-o -`: the files in order, printed only when all succeeded (one
+  // string would need twice its size while growing).
+  std::vector<std::string> Stream;
   bool SharedDone = false;
   for (const sema::EnvironmentModel &M : C.Prog->Environments) {
     plan::Environment Env = plan::lowerEnvironment(*C.Prog, M);
     if (Targets & emit::TargetKubernetes) {
       if (OutDir == "-")
-        Stream += emit::emitKubernetesStream(Env, C.Diags);
+        emit::emitKubernetes(Env, C.Diags,
+                             [&](emit::EmittedFile F) { Stream.push_back(std::move(F.Contents)); });
       else
         emit::emitKubernetes(Env, C.Diags, write);
     }
@@ -165,7 +168,8 @@ int driver::runEmit(const DriverOptions &Opts, unsigned Targets, llvm::StringRef
   if (C.Diags.hasErrors())
     return finish(ExitErrors);
   if (OutDir == "-") {
-    Out << Stream;
+    for (const std::string &Chunk : Stream)
+      Out << Chunk;
     return finish(ExitSuccess);
   }
   if (WriteFailure.empty() && !Writer) {
