@@ -301,8 +301,6 @@ private:
         Diag.fixIt(E.Key.Range, Suggestion);
       return;
     }
-    P.EntryFields[&E] = F;
-
     if (F->isLabelled() && !E.Label) {
       Diags.report(DiagID::MissingLabel, E.Key.Range, {Key});
       return;
@@ -331,6 +329,9 @@ private:
         D.fixIt(E.Label->Range, "\"" + Suggestion + "\"");
       return;
     }
+    // Only now: an entry whose label was rejected is left out of evaluation,
+    // else its unchecked body would report "missing field" for what it holds.
+    P.EntryFields[&E] = F;
     std::string DupKey = F->isLabelled() ? Key + "\x1f" + E.Label->Name : Key;
     if (!F->isRepeated() || F->isLabelled())
       if (noteDuplicate(E, DupKey, Seen, F->isLabelled()))
