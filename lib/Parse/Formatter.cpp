@@ -275,6 +275,28 @@ private:
     return sameSourceLine(R.Begin, R.End > R.Begin ? R.End - 1 : R.Begin);
   }
 
+  /// Whether the expression in R prints on one line. The printer joins the
+  /// line breaks of an expression (`a +` NEWLINE `b`) except inside a list or
+  /// block written over several lines; comments and multi-line strings are
+  /// flatWidth's business.
+  bool printsOnOneLine(SourceRange R) const {
+    int Depth = 0;
+    uint32_t PrevEnd = UINT32_MAX;
+    for (size_t I = Cur; I < Toks.size() && Toks[I].Range.Begin < R.End; ++I) {
+      if (Toks[I].Range.Begin < R.Begin)
+        continue;
+      if (Depth > 0 && PrevEnd != UINT32_MAX && !sameSourceLine(PrevEnd, Toks[I].Range.Begin))
+        return false;
+      llvm::StringRef T = text(I);
+      if (T == "{" || T == "[")
+        ++Depth;
+      else if ((T == "}" || T == "]") && Depth > 0)
+        --Depth;
+      PrevEnd = Toks[I].Range.End;
+    }
+    return true;
+  }
+
   bool fits(SourceRange R) const {
     int W = flatWidth(R);
     return W >= 0 && column() + W <= Opts.ColumnLimit;
@@ -351,7 +373,7 @@ private:
       auto *A = llvm::cast<AssignEntry>(E);
       SourceRange R = E->getRange();
       llvm::StringRef Head = Buf.slice(R.Begin, A->Value->getRange().Begin);
-      if (Head.contains("//") || Head.contains("/*") || !writtenOnOneLine(A->Value->getRange()))
+      if (Head.contains("//") || Head.contains("/*") || !printsOnOneLine(A->Value->getRange()))
         return false;
       int ValueWidth = flatWidth(A->Value->getRange());
       return ValueWidth >= 0 &&
