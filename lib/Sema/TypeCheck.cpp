@@ -257,6 +257,15 @@ private:
     }
 
     const FieldDef *F = S.findField(Key);
+    if (!F && S.findCondition(Key) && llvm::isa<AssignEntry>(E)) {
+      // `cpu = 80%`: a threshold needs its comparison.
+      auto *A = llvm::cast<AssignEntry>(&E);
+      std::string Value = P.SM.getText(A->Value->getRange()).str();
+      Diags.report(DiagID::WrongEntryForm, E.Key.Range,
+                   {Key, "is a metric, not a field; compare it: write `" + Key + " > " +
+                             Value + "` (or `<`, `>=`, `<=`)"});
+      return;
+    }
     if (!F) {
       if (S.OpenValue) {
         if (auto *A = llvm::dyn_cast<AssignEntry>(&E)) {
