@@ -123,8 +123,8 @@ struct Replica {
   std::map<std::string, int> Ports;
   std::string State = "pending"; // pending, starting, ready, unhealthy, crashed
   int Restarts = 0;
-  int Failures = 0, Successes = 0;
-  bool LiveOk = true;
+  int Failures = 0, Successes = 0; ///< Consecutive readiness results.
+  int LivenessFailures = 0;        ///< Consecutive failed liveness checks.
   std::string EnvHash;  ///< Of the environment it was started with.
   std::string LastExit; ///< How it last ended, when it crashed.
   bool FailedLiveness = false; ///< Killed by the supervisor for its liveness checks.
@@ -587,26 +587,36 @@ private:
       stopReplicas(Rev, Rev.Desired);
   }
 
-  void spawn(Workload &W, Revision &Rev, Replica &R) {
-    for (const std::string &P : Rev.Spec.Ports)
-      R.Ports[P] = freePort();
+  /// What a replica's processes see: the agent's environment (without the
+  /// vault key), the spec's env and the assigned ports.
+  static std::vector<std::string> replicaEnvironment(const RunSpec &Spec, const Replica &R) {
     std::vector<std::string> EnvStrings;
     for (char **E = environ; *E; ++E)
       if (!llvm::StringRef(*E).startswith("DEPLOYC_VAULT_KEY="))
         EnvStrings.push_back(*E);
-    for (auto &[K, V] : Rev.Spec.Env)
+    for (auto &[K, V] : Spec.Env)
       EnvStrings.push_back(K + "=" + V);
     bool First = true;
-    for (const std::string &P : Rev.Spec.Ports) {
+    for (const std::string &P : Spec.Ports) {
+      auto It = R.Ports.find(P);
+      if (It == R.Ports.end())
+        continue;
       std::string Upper = llvm::StringRef(P).upper();
       for (char &C : Upper)
         if (!llvm::isAlnum(C))
           C = '_';
-      EnvStrings.push_back("PORT_" + Upper + "=" + std::to_string(R.Ports[P]));
+      EnvStrings.push_back("PORT_" + Upper + "=" + std::to_string(It->second));
       if (First)
-        EnvStrings.push_back("PORT=" + std::to_string(R.Ports[P]));
+        EnvStrings.push_back("PORT=" + std::to_string(It->second));
       First = false;
     }
+    return EnvStrings;
+  }
+
+  void spawn(Workload &W, Revision &Rev, Replica &R) {
+    for (const std::string &P : Rev.Spec.Ports)
+      R.Ports[P] = freePort();
+    std::vector<std::string> EnvStrings = replicaEnvironment(Rev.Spec, R);
     EnvStrings.push_back("DEPLOYC_ENVIRONMENT=" + W.Env);
     EnvStrings.push_back("DEPLOYC_WORKLOAD=" + W.Name);
     EnvStrings.push_back("DEPLOYC_REVISION=" + Rev.Id);
@@ -649,7 +659,7 @@ private:
     R.EnvHash = envHash(Rev.Spec.Env);
     R.State = "starting";
     R.Failures = R.Successes = 0;
-    R.LiveOk = true;
+    R.LivenessFailures = 0;
     R.StartedAt = Clock::now();
     R.NextCheck = R.StartedAt + std::chrono::milliseconds(int64_t(Rev.Spec.InitialDelayMs));
   }
@@ -747,22 +757,30 @@ private:
   // Supervision and health
   //===--------------------------------------------------------------------===//
 
-  bool probe(const Probe &P, const Replica &R, double TimeoutMs) {
+  bool probe(const Probe &P, const Replica &R, const RunSpec &Spec, double TimeoutMs) {
     if (P.Kind.empty())
       return true;
     if (P.Kind == "exec") {
       if (P.Command.empty())
         return false;
-      std::vector<char *> Argv;
+      // Runs where and as the replica runs: its folder, its environment.
+      std::vector<std::string> EnvStrings = replicaEnvironment(Spec, R);
+      std::vector<char *> Argv, Envp;
       for (const std::string &A : P.Command)
         Argv.push_back(const_cast<char *>(A.c_str()));
       Argv.push_back(nullptr);
+      for (const std::string &E : EnvStrings)
+        Envp.push_back(const_cast<char *>(E.c_str()));
+      Envp.push_back(nullptr);
+      const char *Workdir = Spec.Workdir.empty() ? nullptr : Spec.Workdir.c_str();
       pid_t Pid = fork();
       if (Pid == 0) {
         int Null = ::open("/dev/null", O_WRONLY);
         dup2(Null, 1);
         dup2(Null, 2);
-        execvp(Argv[0], Argv.data());
+        if (Workdir && chdir(Workdir) != 0)
+          _exit(127);
+        execvpe(Argv[0], Argv.data(), Envp.data());
         _exit(127);
       }
       auto Start = Clock::now();
@@ -835,9 +853,10 @@ private:
             }
       }
       for (Check &C : Work) {
-        bool Ready = probe(C.Spec.Readiness, C.Copy, C.Spec.TimeoutMs);
-        bool Live = C.Spec.Liveness.Kind.empty() ? true
-                                                 : probe(C.Spec.Liveness, C.Copy, C.Spec.TimeoutMs);
+        bool Ready = probe(C.Spec.Readiness, C.Copy, C.Spec, C.Spec.TimeoutMs);
+        bool Live = C.Spec.Liveness.Kind.empty()
+                        ? true
+                        : probe(C.Spec.Liveness, C.Copy, C.Spec, C.Spec.TimeoutMs);
         std::lock_guard<std::mutex> G(Lock);
         auto W = Workloads.find(C.Key);
         if (W == Workloads.end())
@@ -857,8 +876,9 @@ private:
             if (++R.Failures >= C.Spec.FailureThreshold)
               R.State = "unhealthy";
           }
-          // A replica failing liveness is restarted.
-          if (!Live && R.Failures >= C.Spec.FailureThreshold) {
+          // A replica failing liveness is restarted, whatever its readiness says.
+          R.LivenessFailures = Live ? 0 : R.LivenessFailures + 1;
+          if (R.LivenessFailures >= C.Spec.FailureThreshold) {
             R.FailedLiveness = true;
             ::kill(-R.Pid, SIGKILL);
             ::kill(R.Pid, SIGKILL);

@@ -58,7 +58,7 @@ service web {{
   port http = 8080
   health {{
     readiness = http_get("/ready", http)
-    liveness  = http_get("/healthz", http)
+    liveness  = {liveness}
     period    = 1s
     timeout   = 1s
     failure_threshold = 2
@@ -69,6 +69,7 @@ service web {{
   env {{ DB_CREDENTIAL = db.credential  DB_URL = db.url }}
   local {{
     command = ["{testsvc}"]
+    {local_extra}
     env {{
       TESTSVC_VERSION    = version
       TESTSVC_MODE       = mode
@@ -79,6 +80,7 @@ service web {{
 }}
 """
 
+LIVENESS = 'http_get("/healthz", http)'
 ROLLING = "rolling { batch = 1  max_unavailable = 0  health_check = true  rollback = automatic }"
 BLUE_GREEN = ("blue_green { validate = [http_get(\"/ready\", http)]  auto_promote = true  "
               "scale_down_delay = 2s  rollback = automatic }")
@@ -91,10 +93,11 @@ def canary(steps="[50%, 100%]", pause="3s", analysis="analysis { error_rate < 5%
 class Env:
     """One work folder: a spec, a state folder, an agent."""
 
-    def __init__(self, strategy, replicas=2, extra=""):
+    def __init__(self, strategy, replicas=2, extra="", liveness=LIVENESS, local_extra=""):
         self.dir = os.path.join(SCRATCH, f"w{len(started)}")
         started.append(self)
         os.makedirs(self.dir)
+        self.liveness, self.local_extra = liveness, local_extra
         self.write(strategy, replicas, extra)
         self.run("secrets", "set", "app.deploy", "db", "host=localhost", "user=app",
                  "schema=shop", f"credential={PLANTED}", "--env", "dev")
@@ -102,7 +105,8 @@ class Env:
     def write(self, strategy, replicas=2, extra=""):
         with open(os.path.join(self.dir, "app.deploy"), "w") as f:
             f.write(SPEC.format(strategy=strategy, replicas=replicas, extra=extra,
-                                testsvc=TESTSVC))
+                                testsvc=TESTSVC, liveness=self.liveness,
+                                local_extra=self.local_extra))
 
     def run(self, *args, check=True, timeout=120):
         e = dict(os.environ, DEPLOYC_VAULT_KEY=KEY, DEPLOYC_ACTOR="ci")
@@ -385,6 +389,24 @@ def _():
     audit = env.run("audit").stdout
     assert "replica.restart" in audit and "killed by signal 9" in audit, audit
     assert "deployc_drift_findings_total{environment=\"dev\"} 1" in env.run("metrics").stdout
+
+
+@scenario("a replica failing only its liveness check (exec, in its workdir) is restarted")
+def _():
+    env = Env(ROLLING, replicas=1, liveness='exec(["/bin/sh", "-c", "test ! -f dead"])',
+              local_extra='workdir = "wd"')
+    os.makedirs(os.path.join(env.dir, "wd"))
+    env.apply()
+    victim = env.pids()[0]
+    # Readiness keeps passing; only the probe run in the replica's folder fails.
+    open(os.path.join(env.dir, "wd", "dead"), "w").close()
+    reps = wait_for(lambda: (lambda r: r if r[0]["restarts"] >= 1 else None)(
+        list(env.status()["revisions"].values())[0]["replicas"]), 20, "the liveness restart")
+    os.remove(os.path.join(env.dir, "wd", "dead"))
+    assert any("liveness" in r["last_exit"] for r in reps), reps
+    wait_for(lambda: all(r["state"] == "ready" and r["pid"] not in (0, victim) for r in
+                         list(env.status()["revisions"].values())[0]["replicas"]), 20,
+             "the restarted replica to be ready")
 
 
 @scenario("kill -9 of apply mid-rollout, then apply again, converges with no lost revision")
