@@ -252,6 +252,12 @@ def _():
     assert 'deployc_rollbacks_total{environment="dev"} 1' in m, m
     assert 'deployc_drift_findings_total{environment="dev"} 1' in m, m
     assert 'deployc_deployments_total{environment="dev",result="succeeded"} 3' in m, m
+    # --to picks the revision: 2 was tag 2.0.
+    p = run("rollback", "--env", "dev", "--to", "2", "--target", "dir:out", "--state",
+            ".deployc/state.db")
+    assert "to revision 2" in p.stdout, p.stdout
+    with open(os.path.join(WORK, "out", "dev", "api.yaml")) as f:
+        assert "r/api:2.0" in f.read()
 
 
 @scenario("backup, delete the state, restore: a working state again")
