@@ -38,6 +38,7 @@ param error_rate: string = "0"
 param delay: string = "0"
 
 channel ops {{ command = ["/bin/sh", "-c", "echo \\"$0\\" >> notified.txt"] }}
+{channels}
 
 environment dev {{
   tier = experimental
@@ -65,7 +66,7 @@ service web {{
   }}
   strategy = {strategy}
   {extra}
-  safety {{ notify = [ops] }}
+  safety {{ notify = [ops{notify}] }}
   env {{ DB_CREDENTIAL = db.credential  DB_URL = db.url }}
   local {{
     command = ["{testsvc}"]
@@ -93,11 +94,13 @@ def canary(steps="[50%, 100%]", pause="3s", analysis="analysis { error_rate < 5%
 class Env:
     """One work folder: a spec, a state folder, an agent."""
 
-    def __init__(self, strategy, replicas=2, extra="", liveness=LIVENESS, local_extra=""):
+    def __init__(self, strategy, replicas=2, extra="", liveness=LIVENESS, local_extra="",
+                 channels="", notify=""):
         self.dir = os.path.join(SCRATCH, f"w{len(started)}")
         started.append(self)
         os.makedirs(self.dir)
         self.liveness, self.local_extra = liveness, local_extra
+        self.channels, self.notify = channels, notify
         self.write(strategy, replicas, extra)
         self.run("secrets", "set", "app.deploy", "db", "host=localhost", "user=app",
                  "schema=shop", f"credential={PLANTED}", "--env", "dev")
@@ -106,7 +109,8 @@ class Env:
         with open(os.path.join(self.dir, "app.deploy"), "w") as f:
             f.write(SPEC.format(strategy=strategy, replicas=replicas, extra=extra,
                                 testsvc=TESTSVC, liveness=self.liveness,
-                                local_extra=self.local_extra))
+                                local_extra=self.local_extra, channels=self.channels,
+                                notify=self.notify))
 
     def run(self, *args, check=True, timeout=120):
         e = dict(os.environ, DEPLOYC_VAULT_KEY=KEY, DEPLOYC_ACTOR="ci")
@@ -360,12 +364,31 @@ def _():
     assert "deployc_incidents_total{environment=\"dev\"} 1" in env.run("metrics").stdout
 
 
-@scenario("failed health checks roll a bad revision back")
+@scenario("failed health checks roll a bad revision back and notify a webhook")
 def _():
-    env = Env(ROLLING)
-    env.apply()
-    p = env.apply("version=v2", "mode=fail-health", check=False)
-    assert p.returncode == 1 and "fails its health checks" in p.stdout, p.stdout
+    import http.server
+    received = []
+
+    class Hook(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            received.append(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        env = Env(ROLLING, notify=", hook", channels='channel hook { webhook = '
+                  f'"http://127.0.0.1:{server.server_port}/hook" }}')
+        env.apply()
+        p = env.apply("version=v2", "mode=fail-health", check=False)
+        assert p.returncode == 1 and "fails its health checks" in p.stdout, p.stdout
+        wait_for(lambda: any(b"rolled back" in b for b in received), 10, "the webhook call")
+    finally:
+        server.shutdown()
     serving_only(env, "v1")
     st = env.status()
     assert len(st["revisions"]) == 1
