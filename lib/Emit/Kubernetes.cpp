@@ -728,9 +728,10 @@ private:
     return B;
   }
 
-  /// The PromQL measuring a canary metric of one workload.
-  std::string promQuery(const Workload &W, const std::string &Metric) const {
-    std::string Sel = "namespace=\"" + NS + "\",service=\"" + dnsName(W.Name) + "-canary\"";
+  /// The PromQL measuring a metric of the traffic through one Service: the
+  /// canary Service for an analysis, the workload's own for a scaling event.
+  std::string promQuery(const std::string &Service, const std::string &Metric) const {
+    std::string Sel = "namespace=\"" + NS + "\",service=\"" + Service + "\"";
     if (Metric == "error_rate")
       return "sum(rate(http_requests_total{" + Sel + ",code=~\"5..\"}[2m])) / "
              "sum(rate(http_requests_total{" + Sel + "}[2m]))";
@@ -758,7 +759,7 @@ private:
            {"failureLimit", W.Strat.FailureLimit},
            {"successCondition", successCondition(C)},
            {"provider", {{"prometheus", {{"address", Env.PrometheusUrl},
-                                          {"query", promQuery(W, C.Metric)}}}}}});
+                                          {"query", promQuery(dnsName(W.Name) + "-canary", C.Metric)}}}}}});
     json A{{"apiVersion", "argoproj.io/v1alpha1"}, {"kind", "AnalysisTemplate"}};
     A["metadata"] = metadata(dnsName(W.Name) + "-analysis", &W, "analysis");
     A["spec"] = {{"metrics", Metrics}};
@@ -876,7 +877,11 @@ private:
         Auth["metadata"] = metadata(AuthName, &W, "autoscaling");
         Auth["spec"] = {{"secretTargetRef",
                          json::array({{{"parameter", Param}, {"name", SecretName}, {"key", Key}}})}};
-        Auths.push_back(Auth);
+        // One authentication per queue, however many triggers read it.
+        if (std::none_of(Auths.begin(), Auths.end(), [&](const json &A) {
+              return A["metadata"]["name"] == AuthName;
+            }))
+          Auths.push_back(Auth);
         T["authenticationRef"] = {{"name", AuthName}};
       } else if (Q.Connection->isPlain()) {
         T["metadata"][Param] = Q.Connection->plainText();
@@ -921,11 +926,14 @@ private:
           for (const QueueTrigger &Known : A.Queues)
             if (Known.Queue == Q.Queue)
               Q = Known;
-          Triggers.push_back(queueTrigger(W, Q, std::to_string(int(C.Threshold)), Auths));
+          json T = queueTrigger(W, Q, std::to_string(int(C.Threshold)), Auths);
+          // Beside the queue's own trigger: KEDA needs distinct names.
+          T["name"] = dnsName(Q.Queue) + "-" + dnsName(E.Kind);
+          Triggers.push_back(std::move(T));
           continue;
         }
         json Meta{{"serverAddress", Env.PrometheusUrl},
-                  {"query", promQuery(W, C.Metric)},
+                  {"query", promQuery(dnsName(W.Name), C.Metric)},
                   {"threshold", number(C.Metric.find("rate") != std::string::npos
                                            ? C.Threshold / 100
                                            : C.Threshold / 1000)}};
