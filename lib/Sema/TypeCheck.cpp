@@ -511,7 +511,11 @@ private:
 
   void reportMismatch(const Expr &E, const Type *Actual, const Type *Expected) {
     if (containsSecret(Actual)) {
-      auto D = Diags.report(DiagID::SecretFlow, E.getRange(), {"`" + FieldPath + "`"});
+      // A parameter's path already names it in backticks.
+      std::string Where = llvm::StringRef(FieldPath).startswith("parameter ")
+                              ? FieldPath
+                              : "`" + FieldPath + "`";
+      auto D = Diags.report(DiagID::SecretFlow, E.getRange(), {Where});
       if (const Expr *Src = findSecretSource(E))
         if (Src != &E)
           D.note(DiagID::NoteFlowsFrom, Src->getRange());
