@@ -343,8 +343,10 @@ private:
     P.EntryFields[&E] = F;
     std::string DupKey = F->isLabelled() ? Key + "\x1f" + E.Label->Name : Key;
     if (!F->isRepeated() || F->isLabelled())
-      if (noteDuplicate(E, DupKey, Seen, F->isLabelled()))
+      if (noteDuplicate(E, DupKey, Seen, F->isLabelled())) {
+        P.EntryFields.erase(&E); // The first one counts; this one is not checked.
         return;
+      }
 
     std::string Saved = FieldPath;
     FieldPath = pathWith(F->isLabelled() ? Key + " " + E.Label->Name : Key);
