@@ -81,8 +81,10 @@ ReplicaBounds replicaBounds(const Value &W) {
   if (R.is(Value::Kind::Int))
     B.Initial = R.getInt();
   const Value &Range = W.get("scaling").get("replicas");
+  // An inverted range is D3003's business; the checks built on bounds skip it.
   if (Range.is(Value::Kind::Range) && Range.getLow().is(Value::Kind::Int) &&
-      Range.getHigh().is(Value::Kind::Int)) {
+      Range.getHigh().is(Value::Kind::Int) &&
+      Range.getLow().getInt() <= Range.getHigh().getInt()) {
     B.Min = Range.getLow().getInt();
     B.Max = Range.getHigh().getInt();
   }
