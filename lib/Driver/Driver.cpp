@@ -126,17 +126,20 @@ int driver::runEmit(const DriverOptions &Opts, unsigned Targets, llvm::StringRef
   // memory holds one file at a time.
   std::unique_ptr<interp::AtomicDirectoryWriter> Writer;
   std::string WriteFailure;
-  auto write = [&](const emit::EmittedFile &F) {
-    if (!WriteFailure.empty() || C.Diags.hasErrors())
-      return;
-    if (!Writer) {
-      auto W = interp::AtomicDirectoryWriter::create(OutDir);
-      if (!W) {
-        WriteFailure = llvm::toString(W.takeError());
-        return;
-      }
-      Writer = std::move(*W);
+  auto haveWriter = [&] {
+    if (Writer)
+      return true;
+    auto W = interp::AtomicDirectoryWriter::create(OutDir);
+    if (!W) {
+      WriteFailure = llvm::toString(W.takeError());
+      return false;
     }
+    Writer = std::move(*W);
+    return true;
+  };
+  auto write = [&](const emit::EmittedFile &F) {
+    if (!WriteFailure.empty() || C.Diags.hasErrors() || !haveWriter())
+      return;
     if (llvm::Error E = Writer->add(F))
       WriteFailure = llvm::toString(std::move(E));
   };
@@ -172,15 +175,8 @@ int driver::runEmit(const DriverOptions &Opts, unsigned Targets, llvm::StringRef
       Out << Chunk;
     return finish(ExitSuccess);
   }
-  if (WriteFailure.empty() && !Writer) {
-    // No file at all: the folder still becomes an empty output folder.
-    auto W = interp::AtomicDirectoryWriter::create(OutDir);
-    if (W)
-      Writer = std::move(*W);
-    else
-      WriteFailure = llvm::toString(W.takeError());
-  }
-  if (WriteFailure.empty())
+  // With no file at all the folder still becomes an (empty) output folder.
+  if (WriteFailure.empty() && haveWriter())
     if (llvm::Error E = Writer->commit())
       WriteFailure = llvm::toString(std::move(E));
   if (!WriteFailure.empty()) {

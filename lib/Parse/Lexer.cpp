@@ -153,22 +153,16 @@ private:
     while (End < N && isIdentPart(S[End]))
       ++End;
     std::u32string_view Word = S.substr(I, End - I);
-    size_t Type = DeployLexer::IDENT;
+    static constexpr std::pair<std::u32string_view, size_t> Keywords[] = {
+        {U"import", DeployLexer::IMPORT}, {U"param", DeployLexer::PARAM},
+        {U"if", DeployLexer::IF},         {U"then", DeployLexer::THEN},
+        {U"else", DeployLexer::ELSE},     {U"true", DeployLexer::TRUE},
+        {U"false", DeployLexer::FALSE}};
     // Equal lengths: the keyword rules are listed before IDENT.
-    if (Word == U"import")
-      Type = DeployLexer::IMPORT;
-    else if (Word == U"param")
-      Type = DeployLexer::PARAM;
-    else if (Word == U"if")
-      Type = DeployLexer::IF;
-    else if (Word == U"then")
-      Type = DeployLexer::THEN;
-    else if (Word == U"else")
-      Type = DeployLexer::ELSE;
-    else if (Word == U"true")
-      Type = DeployLexer::TRUE;
-    else if (Word == U"false")
-      Type = DeployLexer::FALSE;
+    size_t Type = DeployLexer::IDENT;
+    for (const auto &[Keyword, KeywordType] : Keywords)
+      if (Word == Keyword)
+        Type = KeywordType;
     emit(Type, End - I);
   }
 
