@@ -4,9 +4,9 @@
 // filters lexical errors into diagnostics, parses with two-stage SLL->LL
 // prediction (SLL with a bail-out strategy is fast and almost always right; on
 // failure we reparse with full LL and recovery), and converts the parse tree
-// into our AST with the typed builder below. ANTLR works
-// on UTF-32 code points, so a code point -> byte offset table maps every token
-// back to byte ranges in the buffer.
+// into our AST with the typed builder below. ANTLR works on UTF-32 code
+// points, so a code point -> byte offset table maps every token back to byte
+// ranges in the buffer.
 //
 // ANTLR throws; nothing may escape this file, so every entry point catches.
 //
