@@ -14,6 +14,7 @@
 #include "deployc/Sema/Value.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/SHA256.h"
 #include <cmath>
 #include <set>
 
@@ -365,10 +366,19 @@ private:
   // Workloads
   //===--------------------------------------------------------------------===//
 
-  /// The container's env: plain values, one entry per secret component it
-  /// reads (secretKeyRef), and composed strings as $(VAR) over those entries.
-  json containerEnv(const std::vector<EnvVar> &Vars) const {
-    json Env = json::array();
+  /// A container's env, split the way a platform engineer would: plain values
+  /// go into a ConfigMap read through envFrom (Data), secret components into
+  /// secretKeyRef entries, and strings composed from secrets into $(VAR)
+  /// entries over those (Entries). Kubernetes expands $(VAR) against envFrom
+  /// variables too, so the split changes no value.
+  struct ContainerEnv {
+    json Data = json::object();
+    json Entries = json::array();
+  };
+
+  ContainerEnv containerEnv(const std::vector<EnvVar> &Vars) const {
+    ContainerEnv Out;
+    json &Env = Out.Entries;
     std::set<std::string> Defined;
     auto defineRef = [&](const SecretRef &R) {
       std::string Var = componentVar(R);
@@ -399,7 +409,7 @@ private:
     for (const EnvVar &V : Vars) {
       Text T = expand(V.Value);
       if (T.isPlain()) {
-        Env.push_back({{"name", V.Name}, {"value", T.plainText()}});
+        Out.Data[V.Name] = T.plainText();
         continue;
       }
       if (const SecretRef *R = T.soleRef()) {
@@ -408,12 +418,55 @@ private:
                                                         {"key", R->Component}}}}}});
         continue;
       }
+      // Kubernetes expands $(VAR) in env values; $$ keeps a literal $.
       std::string Composed;
-      for (const TextPart &P : T.Parts)
-        Composed += P.Ref ? "$(" + defineRef(*P.Ref) + ")" : P.Literal;
+      for (const TextPart &P : T.Parts) {
+        if (P.Ref) {
+          Composed += "$(" + defineRef(*P.Ref) + ")";
+          continue;
+        }
+        for (char C : P.Literal) {
+          Composed += C;
+          if (C == '$')
+            Composed += '$';
+        }
+      }
       Env.push_back({{"name", V.Name}, {"value", Composed}});
     }
-    return Env;
+    return Out;
+  }
+
+  /// Sets a container's envFrom and env from Vars; plain values become the
+  /// ConfigMap ConfigMapName, appended to ConfigMaps.
+  void setContainerEnv(json &Container, const std::vector<EnvVar> &Vars,
+                       const Workload &W, const std::string &ConfigMapName,
+                       std::vector<json> &ConfigMaps) const {
+    if (Vars.empty())
+      return;
+    ContainerEnv E = containerEnv(Vars);
+    if (!E.Data.empty()) {
+      Container["envFrom"] = json::array({{{"configMapRef", {{"name", ConfigMapName}}}}});
+      json CM{{"apiVersion", "v1"}, {"kind", "ConfigMap"}};
+      CM["metadata"] = metadata(ConfigMapName, &W);
+      CM["data"] = std::move(E.Data);
+      ConfigMaps.push_back(std::move(CM));
+    }
+    if (!E.Entries.empty())
+      Container["env"] = std::move(E.Entries);
+  }
+
+  /// A digest of the workload's ConfigMaps, as a pod template annotation:
+  /// Kubernetes does not restart pods when a ConfigMap they read changes, so
+  /// a changed value must change the template to roll out.
+  static std::string configChecksum(const std::vector<json> &ConfigMaps) {
+    llvm::SHA256 Hash;
+    for (const json &CM : ConfigMaps) {
+      Hash.update(CM["metadata"]["name"].get_ref<const std::string &>());
+      Hash.update(llvm::StringRef("\0", 1));
+      Hash.update(CM["data"].dump());
+      Hash.update(llvm::StringRef("\0", 1));
+    }
+    return llvm::toHex(Hash.final(), /*LowerCase=*/true);
   }
 
   static json resourcesJSON(const Resources &R) {
@@ -461,7 +514,8 @@ private:
     return S;
   }
 
-  json sideContainer(const Container &C) const {
+  json sideContainer(const Container &C, const Workload &W,
+                     std::vector<json> &ConfigMaps) const {
     json J;
     J["name"] = dnsName(C.Name);
     J["image"] = C.Image;
@@ -469,8 +523,7 @@ private:
       J["command"] = C.Command;
     if (!C.Args.empty())
       J["args"] = C.Args;
-    if (!C.Env.empty())
-      J["env"] = containerEnv(C.Env);
+    setContainerEnv(J, C.Env, W, dnsName(W.Name + "-" + C.Name + "-env"), ConfigMaps);
     if (!C.Ports.empty()) {
       json Ports = json::array();
       for (const Port &P : C.Ports)
@@ -492,7 +545,9 @@ private:
     return Key.empty() ? "file" : Key;
   }
 
-  json podTemplate(const Workload &W) const {
+  /// The pod template; the ConfigMaps holding its containers' plain env are
+  /// appended to ConfigMaps.
+  json podTemplate(const Workload &W, std::vector<json> &ConfigMaps) const {
     json Container;
     Container["name"] = dnsName(W.Name);
     Container["image"] = W.Image;
@@ -511,8 +566,7 @@ private:
                          {"protocol", P.Protocol}});
       Container["ports"] = Ports;
     }
-    if (!W.Env.empty())
-      Container["env"] = containerEnv(W.Env);
+    setContainerEnv(Container, W.Env, W, dnsName(W.Name + "-env"), ConfigMaps);
     if (!W.Res.empty())
       Container["resources"] = resourcesJSON(W.Res);
     if (W.Health.Liveness)
@@ -562,12 +616,12 @@ private:
     if (!W.Init.empty()) {
       json Inits = json::array();
       for (const plan::Container &C : W.Init)
-        Inits.push_back(sideContainer(C));
+        Inits.push_back(sideContainer(C, W, ConfigMaps));
       Spec["initContainers"] = Inits;
     }
     json Containers = json::array({Container});
     for (const plan::Container &C : W.Sidecars)
-      Containers.push_back(sideContainer(C));
+      Containers.push_back(sideContainer(C, W, ConfigMaps));
     Spec["containers"] = Containers;
     if (!Volumes.empty())
       Spec["volumes"] = Volumes;
@@ -604,6 +658,7 @@ private:
     std::vector<json> Docs;
     const std::string Name = dnsName(W.Name);
 
+    std::vector<json> ConfigMaps;
     if (!W.Configs.empty()) {
       json Data = json::object();
       for (const ConfigFile &F : W.Configs)
@@ -611,8 +666,14 @@ private:
       json CM{{"apiVersion", "v1"}, {"kind", "ConfigMap"}};
       CM["metadata"] = metadata(Name + "-config", &W);
       CM["data"] = Data;
-      Docs.push_back(CM);
+      ConfigMaps.push_back(std::move(CM));
     }
+    json Template = podTemplate(W, ConfigMaps);
+    if (!ConfigMaps.empty())
+      Template["metadata"]["annotations"] = {
+          {"deployc.io/config-checksum", configChecksum(ConfigMaps)}};
+    for (json &CM : ConfigMaps)
+      Docs.push_back(std::move(CM));
     for (const Volume &V : W.Volumes) {
       json PVC{{"apiVersion", "v1"}, {"kind", "PersistentVolumeClaim"}};
       PVC["metadata"] = metadata(dnsName(W.Name + "-" + V.Name), &W);
@@ -625,7 +686,7 @@ private:
     }
 
     if (W.K == Workload::JobKind) {
-      Docs.push_back(jobDoc(W));
+      Docs.push_back(jobDoc(W, std::move(Template)));
       return Docs;
     }
 
@@ -641,7 +702,7 @@ private:
     Spec["replicas"] = W.Replicas;
     Spec["revisionHistoryLimit"] = 10;
     Spec["selector"] = {{"matchLabels", selector(W)}};
-    Spec["template"] = podTemplate(W);
+    Spec["template"] = std::move(Template);
     if (!IsRollout) {
       Spec["strategy"] = {{"type", "RollingUpdate"},
                           {"rollingUpdate", {{"maxSurge", intOrString(W.Strat.MaxSurge)},
@@ -962,13 +1023,13 @@ private:
     return Docs;
   }
 
-  json jobDoc(const Workload &W) const {
+  json jobDoc(const Workload &W, json Template) const {
     const JobSpec Spec = W.Job.value_or(JobSpec());
     json JobSpecJ;
     JobSpecJ["backoffLimit"] = Spec.Retries;
     if (Spec.TimeoutMs)
       JobSpecJ["activeDeadlineSeconds"] = int(Spec.TimeoutMs / 1000);
-    JobSpecJ["template"] = podTemplate(W);
+    JobSpecJ["template"] = std::move(Template);
     if (Spec.Schedule.empty()) {
       json J{{"apiVersion", "batch/v1"}, {"kind", "Job"}};
       J["metadata"] = metadata(dnsName(W.Name), &W);
