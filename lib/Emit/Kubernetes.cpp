@@ -1008,6 +1008,16 @@ private:
     if (A.MemoryPercent)
       Triggers.push_back({{"type", "memory"}, {"metricType", "Utilization"},
                           {"metadata", {{"value", std::to_string(int(std::lround(*A.MemoryPercent)))}}}});
+    // The share of time the workload's containers stalled on I/O, from the
+    // kubelet's pressure-stall metrics, averaged over its pods.
+    if (A.IoWaitPercent) {
+      std::string Sel = "namespace=\"" + NS + "\",container=\"" + dnsName(W.Name) + "\"";
+      json Meta{{"serverAddress", Env.PrometheusUrl},
+                {"query", "avg(rate(container_pressure_io_waiting_seconds_total{" + Sel + "}[2m]))"},
+                {"threshold", number(*A.IoWaitPercent / 100)}};
+      Triggers.push_back(
+          {{"type", "prometheus"}, {"name", "io-wait"}, {"metricType", "Value"}, {"metadata", Meta}});
+    }
     json S{{"apiVersion", "keda.sh/v1alpha1"}, {"kind", "ScaledObject"}};
     S["metadata"] = metadata(dnsName(W.Name), &W, "autoscaling");
     S["spec"] = {{"scaleTargetRef", scaleTarget(W, IsRollout)},

@@ -345,7 +345,9 @@ std::optional<Autoscaling> autoscaling(const Value &V) {
     A.Events.push_back(T);
   }
   std::string Kind = str(V.get("autoscaler"), "auto");
-  bool NeedsKeda = !A.Queues.empty() || !A.Schedules.empty() || !A.Events.empty();
+  // io_wait has no resource metric: KEDA reads it from Prometheus.
+  bool NeedsKeda = !A.Queues.empty() || !A.Schedules.empty() || !A.Events.empty() ||
+                   A.IoWaitPercent;
   A.Autoscaler = Kind == "auto" ? (NeedsKeda ? "keda" : "hpa") : Kind;
   A.CooldownMs = millis(V.get("cooldown"), A.CooldownMs);
   A.StabilizationMs = millis(V.get("stabilization"), A.StabilizationMs);

@@ -822,7 +822,7 @@ public:
     if (!Kind.is(Value::Kind::Enum) || Kind.getEnum() != "hpa")
       return;
     std::vector<std::string> Triggers;
-    for (const char *T : {"queue", "schedule", "event"})
+    for (const char *T : {"io_wait", "queue", "schedule", "event"})
       if (Scaling.getField(T))
         Triggers.push_back(T);
     if (Triggers.empty())
