@@ -318,7 +318,7 @@ private:
         if (!F || !F->Block)
           break;
         Value Child = Value::object("", BE->getRange());
-        evalBlockInto(Child, *BE->Body, F->Block);
+        evalBlockInto(Child, *BE->Body, getBodySchema(*F, BE->Label ? BE->Label->Name : ""));
         place(Obj, *BE, F, std::move(Child));
         break;
       }
@@ -359,6 +359,11 @@ private:
     case TypeKind::Float:
       if (V.is(Value::Kind::Int))
         return Value::number(double(V.getInt()), V.getOrigin());
+      return V;
+    case TypeKind::String:
+      // `team = 3` in a label or a string field of a patch is the text "3".
+      if (V.is(Value::Kind::Int) || V.is(Value::Kind::Float) || V.is(Value::Kind::Bool))
+        return Value::string(V.toDisplayString(), V.getOrigin());
       return V;
     case TypeKind::Range:
       if (!V.is(Value::Kind::Range))

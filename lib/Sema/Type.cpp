@@ -147,7 +147,7 @@ std::string Type::describe() const {
     return "a reference to a " + joinOr(Names);
   }
   case TypeKind::List: return "a list of " + Element->describePlural();
-  case TypeKind::Map: return "a block of " + Element->describe();
+  case TypeKind::Map: return "a block of " + Element->describePlural();
   case TypeKind::Range: return "a range such as `2..20`";
   case TypeKind::Object: return "a `" + Schema->Name + "` block";
   case TypeKind::Variant: {

@@ -365,8 +365,11 @@ private:
       }
       bool Compose = CurDecl && CurDecl->Kind == DeclKind::SecretType && Key == "compose";
       Local.InCompose = Compose;
-      check(*A.Value, Compose ? Type::get(TypeKind::SecretString) : F->Ty);
+      const Type *T = check(*A.Value, Compose ? Type::get(TypeKind::SecretString) : F->Ty);
       Local.InCompose = false;
+      // `Any` (free-form Kubernetes fields) accepts everything but a secret.
+      if (F->Ty->is(TypeKind::Any) && containsSecret(T))
+        reportMismatch(*A.Value, T, Type::get(TypeKind::String));
       break;
     }
     case NK::BlockEntry: {
@@ -381,7 +384,7 @@ private:
                      {Key, "takes a value; write `" + Key + " = ...`"});
         break;
       }
-      checkBlock(*B.Body, *F->Block, false, InOverlay);
+      checkBlock(*B.Body, *getBodySchema(*F, E.Label ? E.Label->Name : ""), false, InOverlay);
       break;
     }
     case NK::FieldEntry: {
@@ -597,6 +600,13 @@ private:
       if (Hint && Hint->is(TypeKind::Object)) {
         checkBlock(*B.Body, *Hint->Schema, false, false);
         return Hint;
+      }
+      // `[{ key = "pool"  operator = "Exists" }]` in a free-form part of a
+      // Kubernetes patch.
+      if (Hint && Hint->is(TypeKind::Any)) {
+        const BlockSchema &Open = getFreeFormPatchSchema();
+        checkBlock(*B.Body, Open, false, false);
+        return Type::objectOf(&Open);
       }
       if (Hint && Hint->is(TypeKind::Map)) {
         BlockSchema Open;

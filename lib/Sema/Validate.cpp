@@ -621,6 +621,17 @@ public:
     return H;
   }
 
+  /// `topology.kubernetes.io/zone`, `kv/shop/db`: names and paths in lower
+  /// case with dots or slashes. Hex and base64 credentials have neither.
+  static bool looksLikeQualifiedName(llvm::StringRef S) {
+    if (!S.contains('.') && !S.contains('/'))
+      return false;
+    return llvm::all_of(S, [](char C) {
+      return (C >= 'a' && C <= 'z') || llvm::isDigit(C) || C == '.' || C == '/' || C == '-' ||
+             C == '_';
+    });
+  }
+
   static bool nameLooksSecret(llvm::StringRef Name) {
     std::string L = Name.lower();
     for (const char *Word : {"password", "passwd", "pwd", "secret", "token", "apikey",
@@ -656,7 +667,7 @@ public:
       }
       llvm::StringRef Field = lastSegment(Path);
       if (nameLooksSecret(Field) && S.size() >= 8 && !S.contains(' ') &&
-          entropy(S) >= 3.0)
+          !looksLikeQualifiedName(S) && entropy(S) >= 3.0)
         Diags.report(DiagID::EmbeddedCredential, V.getOrigin(),
                      {"a credential in `" + Field.str() + "`"});
     });

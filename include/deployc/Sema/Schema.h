@@ -90,6 +90,15 @@ std::string getBuiltinSignature(const BuiltinFunction &F);
 
 /// The Kubernetes kinds a `patch "KIND" { ... }` may target.
 const EnumDef &getPatchKindEnum();
+/// The body schema of `patch "KIND" { ... }`: the fields of that Kubernetes
+/// kind (without apiVersion, kind and status), typed from the API's
+/// declarations; null for a kind deployc does not emit.
+const BlockSchema *getPatchSchema(llvm::StringRef Kind);
+/// The schema of the `key [LABEL] { ... }` body of field F: F's block, but for
+/// `patch "KIND"` the patch schema of KIND.
+const BlockSchema *getBodySchema(const FieldDef &F, llvm::StringRef Label);
+/// The schema of a free-form part of a Kubernetes object: any key, any value.
+const BlockSchema &getFreeFormPatchSchema();
 /// The kinds of `event KIND { ... }` scaling triggers.
 const EnumDef &getEventKindEnum();
 
