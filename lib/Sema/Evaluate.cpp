@@ -548,18 +548,28 @@ private:
   Value portNumber(llvm::StringRef Name, SourceRange R) {
     if (!CurDecl)
       return Value::poison(R);
+    // `port http = http`, or two ports naming each other, has no number.
+    if (llvm::is_contained(PortsInProgress, Name)) {
+      Diags.report(DiagID::PortCycle, R, {Name.str()});
+      return Value::poison(R);
+    }
+    PortsInProgress.push_back(Name.str());
     std::optional<Value> Found;
+    auto number = [&](const Expr &E) {
+      Value V = eval(E);
+      Found = V.is(Value::Kind::Int) ? Value::integer(V.getInt(), R) : Value::poison(R);
+    };
     auto scan = [&](const Block &B) {
       for (const Entry *E : B.Entries) {
         if (E->Key.Name != "port" || !E->Label || E->Label->Name != Name)
           continue;
         if (auto *A = llvm::dyn_cast<AssignEntry>(E))
-          Found = Value::integer(eval(*A->Value).getInt(), R);
+          number(*A->Value);
         if (auto *BE = llvm::dyn_cast<BlockEntry>(E))
           for (const Entry *Inner : BE->Body->Entries)
             if (Inner->Key.Name == "port")
               if (auto *IA = llvm::dyn_cast<AssignEntry>(Inner))
-                Found = Value::integer(eval(*IA->Value).getInt(), R);
+                number(*IA->Value);
       }
     };
     scan(*CurDecl->Body);
@@ -572,6 +582,7 @@ private:
         if (Cur->Decl && O.Target == Cur->Decl)
           scan(*O.Entry->Body);
     }
+    PortsInProgress.pop_back();
     return Found ? *Found : Value::poison(R);
   }
 
@@ -763,6 +774,8 @@ private:
   const FrontEndOptions &Opts;
   EnvironmentModel *Cur = nullptr;
   const BlockDecl *CurDecl = nullptr;
+  /// Ports whose number is being evaluated, to catch `port http = http`.
+  llvm::SmallVector<std::string, 2> PortsInProgress;
   std::map<const ParamDecl *, Value> ParamValues;
   std::map<const ParamDecl *, Value> Overridden;
   std::set<const ParamDecl *> InProgress;
