@@ -114,6 +114,11 @@ void DiagnosticEngine::commit(Diagnostic D) {
                              D.Range.End, D.Message);
   if (!Seen.insert(std::move(Key)).second)
     return;
+  if (D.Sev != Severity::Note && !LocationNotes.empty()) {
+    auto It = LocationNotes.find({D.Range.File, D.Range.Begin, D.Range.End});
+    if (It != LocationNotes.end())
+      D.Notes.push_back(It->second);
+  }
   if (D.Sev == Severity::Error) {
     if (ErrorLimit && NumErrors >= ErrorLimit) {
       LimitReached = true;
@@ -131,9 +136,15 @@ void DiagnosticEngine::commit(Diagnostic D) {
   Diags.push_back(std::move(D));
 }
 
+void DiagnosticEngine::addLocationNote(SourceRange At, DiagNote Note) {
+  if (At.isValid())
+    LocationNotes.try_emplace({At.File, At.Begin, At.End}, std::move(Note));
+}
+
 void DiagnosticEngine::clear() {
   Diags.clear();
   Seen.clear();
+  LocationNotes.clear();
   NumErrors = NumWarnings = 0;
   LimitReached = false;
 }

@@ -188,6 +188,25 @@ private:
     return ParamValues[D] = V;
   }
 
+  /// A diagnostic about the value used at Use also points at where the
+  /// parameter's value was written: its default, or the `--set` giving it.
+  void noteParamValue(const ParamDecl &D, const Value &V, SourceRange Use) {
+    const std::string &Name = D.Name.Name;
+    if (Overridden.count(&D)) {
+      std::string Text;
+      for (auto &[N, T] : Opts.Overrides)
+        if (N == Name)
+          Text = T;
+      Diags.addLocationNote(
+          Use, {D.Name.Range, formatDiagMessage(getDiagInfo(DiagID::NoteParamSetOnCommandLine).Message,
+                                                {Name, Text})});
+      return;
+    }
+    SourceRange Written = V.getOrigin().isValid() ? V.getOrigin() : D.Name.Range;
+    Diags.addLocationNote(
+        Use, {Written, formatDiagMessage(getDiagInfo(DiagID::NoteParamValueHere).Message, {Name})});
+  }
+
   //===--------------------------------------------------------------------===//
   // Declarations and overlays
   //===--------------------------------------------------------------------===//
@@ -523,7 +542,9 @@ private:
     const Resolution &Res = It->second;
     switch (Res.K) {
     case Resolution::Kind::Param: {
-      Value V = paramValue(llvm::cast<ParamDecl>(Res.Target));
+      auto *D = llvm::cast<ParamDecl>(Res.Target);
+      Value V = paramValue(D);
+      noteParamValue(*D, V, R);
       V.setOrigin(R);
       return V;
     }

@@ -13,6 +13,7 @@
 #include "deployc/Basic/SourceManager.h"
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/StringRef.h"
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -124,6 +125,11 @@ public:
   /// Reports an already-formed diagnostic again (from a cached parse).
   void replay(const Diagnostic &D) { commit(D); }
 
+  /// Every later diagnostic reported at exactly At gets Note: where a value
+  /// used at At was written (a parameter's default, say). The first note
+  /// registered for a place is kept.
+  void addLocationNote(SourceRange At, DiagNote Note);
+
   void setWarningsAsErrors(bool Value) { WarningsAsErrors = Value; }
   /// 0 means no limit.
   void setErrorLimit(unsigned Limit) { ErrorLimit = Limit; }
@@ -147,6 +153,7 @@ private:
   const SourceManager &SM;
   std::vector<Diagnostic> Diags;
   std::set<std::tuple<uint16_t, FileID, uint32_t, uint32_t, std::string>> Seen;
+  std::map<std::tuple<FileID, uint32_t, uint32_t>, DiagNote> LocationNotes;
   unsigned NumErrors = 0;
   unsigned NumWarnings = 0;
   unsigned ErrorLimit = 0;
