@@ -193,13 +193,10 @@ private:
   void noteParamValue(const ParamDecl &D, const Value &V, SourceRange Use) {
     const std::string &Name = D.Name.Name;
     if (Overridden.count(&D)) {
-      std::string Text;
-      for (auto &[N, T] : Opts.Overrides)
-        if (N == Name)
-          Text = T;
+      // Not the value itself: it may be a credential passed by mistake.
       Diags.addLocationNote(
-          Use, {D.Name.Range, formatDiagMessage(getDiagInfo(DiagID::NoteParamSetOnCommandLine).Message,
-                                                {Name, Text})});
+          Use, {D.Name.Range,
+                formatDiagMessage(getDiagInfo(DiagID::NoteParamSetOnCommandLine).Message, {Name})});
       return;
     }
     SourceRange Written = V.getOrigin().isValid() ? V.getOrigin() : D.Name.Range;
