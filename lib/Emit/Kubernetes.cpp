@@ -761,8 +761,12 @@ private:
         Steps.push_back({{"pause", json::object()}});
     }
     json C;
-    C["canaryService"] = dnsName(W.Name) + "-canary";
-    C["stableService"] = dnsName(W.Name);
+    // Without ports there are no Services to split; replica counts alone
+    // carry the weights.
+    if (!W.Ports.empty()) {
+      C["canaryService"] = dnsName(W.Name) + "-canary";
+      C["stableService"] = dnsName(W.Name);
+    }
     C["maxSurge"] = "25%";
     C["maxUnavailable"] = 0;
     if (!W.Strat.Analysis.empty())

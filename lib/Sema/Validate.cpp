@@ -798,6 +798,7 @@ public:
         if (E.Decl->Kind != DeclKind::Service && E.Decl->Kind != DeclKind::Worker)
           continue;
         checkCanaryEnvironment(E, M);
+        checkBlueGreenPort(E);
         checkAutoscaler(E);
         checkDisruptionBudget(E);
         checkReplicasInRange(E);
@@ -825,6 +826,16 @@ public:
       Diags.report(DiagID::CanaryWithoutTrafficRouting, at(S, E.Decl),
                    {M.Name, describe(E.Decl)})
           .note(DiagID::NoteInEnvironment, M.Decl->Name.Range, {M.Name});
+  }
+
+  void checkBlueGreenPort(const EvaluatedDecl &E) {
+    const Value &S = E.Val.get("strategy");
+    if (!S.is(Value::Kind::Object) || S.getTag() != "blue_green")
+      return;
+    const Value &Ports = E.Val.get("port");
+    if (Ports.is(Value::Kind::Object) && !Ports.getFields().empty())
+      return;
+    Diags.report(DiagID::BlueGreenWithoutPort, at(S, E.Decl), {describe(E.Decl)});
   }
 
   void checkAutoscaler(const EvaluatedDecl &E) {
