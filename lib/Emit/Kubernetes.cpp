@@ -311,8 +311,10 @@ private:
       // a namespace of their own; External Secrets reads them from there.
       Provider["kubernetes"] = {
           {"remoteNamespace", Backend == "embedded" ? "deployc-vault" : "deployc-distributed"},
+          // A namespaced store reads the CA from its own namespace: External
+          // Secrets rejects a caProvider namespace on a SecretStore.
           {"server", {{"caProvider", {{"type", "ConfigMap"}, {"name", "kube-root-ca.crt"},
-                                      {"key", "ca.crt"}, {"namespace", NS}}}}},
+                                      {"key", "ca.crt"}}}}},
           {"auth", {{"serviceAccount", {{"name", "deployc-secrets"}}}}}};
     }
     json S{{"apiVersion", "external-secrets.io/v1beta1"}, {"kind", Kind}};
@@ -321,13 +323,48 @@ private:
     return S;
   }
 
+  /// The identity a Kubernetes-provider store reads the replicated secrets
+  /// with: a ServiceAccount here, allowed to read secrets in the store's
+  /// namespace by a Role and RoleBinding there.
+  std::vector<json> replicatedStoreAccess(const std::string &Backend, bool WithAccount) const {
+    std::string Remote = Backend == "embedded" ? "deployc-vault" : "deployc-distributed";
+    std::string Name = "deployc-secrets";
+    json SA{{"apiVersion", "v1"}, {"kind", "ServiceAccount"}};
+    SA["metadata"] = metadata(Name, nullptr, "secrets");
+    std::string Reader = dnsName(Name + "-" + NS);
+    json Role{{"apiVersion", "rbac.authorization.k8s.io/v1"}, {"kind", "Role"}};
+    Role["metadata"] = metadata(Reader, nullptr, "secrets");
+    Role["metadata"]["namespace"] = Remote;
+    Role["rules"] = json::array({{{"apiGroups", json::array({""})},
+                                  {"resources", json::array({"secrets"})},
+                                  {"verbs", json::array({"get", "list", "watch"})}},
+                                 {{"apiGroups", json::array({"authorization.k8s.io"})},
+                                  {"resources", json::array({"selfsubjectrulesreviews"})},
+                                  {"verbs", json::array({"create"})}}});
+    json Binding{{"apiVersion", "rbac.authorization.k8s.io/v1"}, {"kind", "RoleBinding"}};
+    Binding["metadata"] = metadata(Reader, nullptr, "secrets");
+    Binding["metadata"]["namespace"] = Remote;
+    Binding["roleRef"] = {{"apiGroup", "rbac.authorization.k8s.io"}, {"kind", "Role"}, {"name", Reader}};
+    Binding["subjects"] = json::array({{{"kind", "ServiceAccount"}, {"name", Name}, {"namespace", NS}}});
+    if (!WithAccount)
+      return {Role, Binding};
+    return {SA, Role, Binding};
+  }
+
   std::vector<json> secretDocs() const {
     std::vector<json> Docs;
     std::set<std::string> Backends;
     for (const Secret &S : Env.Secrets)
       Backends.insert(S.BackendKind);
-    for (const std::string &B : Backends)
+    bool HasAccount = false;
+    for (const std::string &B : Backends) {
       Docs.push_back(secretStore(B));
+      if (B == "vault" || B == "platform")
+        continue;
+      for (json &D : replicatedStoreAccess(B, !HasAccount))
+        Docs.push_back(std::move(D));
+      HasAccount = true;
+    }
     for (const Secret &S : Env.Secrets) {
       json E{{"apiVersion", "external-secrets.io/v1beta1"}, {"kind", "ExternalSecret"}};
       E["metadata"] = metadata(dnsName(S.Name), nullptr, "secrets");
