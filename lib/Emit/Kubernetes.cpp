@@ -882,11 +882,19 @@ private:
                              "telnet://" + Host + ":" + std::to_string(P.Port)};
       else
         Container = {{"name", "validate"}, {"image", W.Image}, {"command", P.Command}};
+      // The check pod must pass the namespace's pod security level and its
+      // quota like any other: small fixed resources, restricted context.
+      Container["resources"] = {{"limits", {{"cpu", "100m"}, {"memory", "64Mi"}}},
+                                {"requests", {{"cpu", "50m"}, {"memory", "64Mi"}}}};
+      Container["securityContext"] = containerSecurity();
+      json Pod{{"restartPolicy", "Never"},
+               {"securityContext", {{"runAsNonRoot", true},
+                                    {"seccompProfile", {{"type", "RuntimeDefault"}}}}},
+               {"containers", json::array({Container})}};
       Metrics.push_back(
           {{"name", "validate-" + std::to_string(++I)},
            {"provider", {{"job", {{"spec", {{"backoffLimit", 0},
-                                            {"template", {{"spec", {{"restartPolicy", "Never"},
-                                                                    {"containers", json::array({Container})}}}}}}}}}}}});
+                                            {"template", {{"spec", Pod}}}}}}}}}});
     }
     json A{{"apiVersion", "argoproj.io/v1alpha1"}, {"kind", "AnalysisTemplate"}};
     A["metadata"] = metadata(dnsName(W.Name) + "-validate", &W, "analysis");
