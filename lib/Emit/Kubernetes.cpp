@@ -16,6 +16,7 @@
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/SHA256.h"
 #include <cmath>
+#include <map>
 #include <set>
 
 using namespace deployc;
@@ -53,14 +54,30 @@ std::string componentVar(const SecretRef &R) {
   return S;
 }
 
+/// The image's tag as a label value (at most 63 characters of
+/// [A-Za-z0-9._-], alphanumeric at both ends): `r/x:1.2` -> 1.2; an image
+/// pinned only by digest gives the digest's first 12 hex digits.
 std::string imageTag(const std::string &Image) {
-  size_t Slash = Image.rfind('/');
-  size_t Colon = Image.rfind(':');
-  if (Colon == std::string::npos || (Slash != std::string::npos && Colon < Slash))
-    return "latest";
-  std::string Tag = Image.substr(Colon + 1);
-  size_t At = Tag.find('@');
-  return At == std::string::npos ? Tag : Tag.substr(0, At);
+  size_t At = Image.find('@');
+  std::string Ref = Image.substr(0, At);
+  size_t Slash = Ref.rfind('/');
+  size_t Colon = Ref.rfind(':');
+  std::string Tag;
+  if (Colon != std::string::npos && (Slash == std::string::npos || Colon > Slash))
+    Tag = Ref.substr(Colon + 1);
+  else if (At != std::string::npos)
+    Tag = Image.substr(Image.find(':', At) == std::string::npos ? At + 1 : Image.find(':', At) + 1, 12);
+  std::string Out;
+  for (char C : Tag)
+    if (llvm::isAlnum(C) || C == '.' || C == '_' || C == '-')
+      Out += C;
+  if (Out.size() > 63)
+    Out.resize(63);
+  while (!Out.empty() && !llvm::isAlnum(Out.back()))
+    Out.pop_back();
+  while (!Out.empty() && !llvm::isAlnum(Out.front()))
+    Out.erase(Out.begin());
+  return Out.empty() ? "latest" : Out;
 }
 
 class KubernetesEmitter {
@@ -74,6 +91,7 @@ public:
   /// complete: at 10,000 services, holding every document at once took a
   /// third of emit's peak memory.
   void run(FileSink Sink) {
+    reportNameClashes();
     auto finish = [&](std::string Name, std::vector<json> Docs) {
       applyPatches(Docs, Env.Patches, nullptr);
       Sink(std::move(Name), std::move(Docs));
@@ -1130,6 +1148,20 @@ private:
                                             {"template", {{"metadata", {{"labels", labels(nullptr, "backup")}}},
                                                           {"spec", Pod}}}}}}}};
     return C;
+  }
+
+  /// `Api` and `api`, or `web_app` and `web-app`, are one name to
+  /// Kubernetes: the second workload's objects would replace the first's.
+  void reportNameClashes() {
+    std::map<std::string, const Workload *> Seen;
+    for (const Workload &W : Env.Workloads) {
+      auto [It, New] = Seen.try_emplace(dnsName(W.Name), &W);
+      if (New)
+        continue;
+      Diags.report(DiagID::KubernetesNameClash, W.Where,
+                   {"`" + W.Name + "`", "`" + It->second->Name + "`", It->first, Env.Name})
+          .note(DiagID::NotePreviousDefinition, It->second->Where);
+    }
   }
 
   //===--------------------------------------------------------------------===//

@@ -105,10 +105,10 @@ std::string plan::dnsName(const std::string &Name) {
     else if (!Out.empty() && Out.back() != '-')
       Out += '-';
   }
-  while (!Out.empty() && Out.back() == '-')
-    Out.pop_back();
   if (Out.size() > 63)
     Out.resize(63);
+  while (!Out.empty() && Out.back() == '-')
+    Out.pop_back();
   return Out.empty() ? "x" : Out;
 }
 
@@ -530,6 +530,7 @@ private:
           : D.Decl->Kind == ast::DeclKind::Worker ? Workload::WorkerKind
                                                   : Workload::JobKind;
     W.Name = D.Decl->Name.Name;
+    W.Where = D.Decl->Name.Range;
     W.Image = str(V.get("image"));
     W.BuildName = str(V.get("build"));
     W.Command = strings(V.get("command"));

@@ -216,6 +216,7 @@ struct Patch {
 struct Workload {
   enum Kind { ServiceKind, WorkerKind, JobKind } K = ServiceKind;
   std::string Name;
+  SourceRange Where; ///< The declaration's name, for diagnostics.
   std::string Image;
   std::string BuildName;
   std::vector<std::string> Command, Args;
