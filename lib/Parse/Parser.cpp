@@ -220,6 +220,11 @@ private:
   Block *buildBlock(DeployParser::BlockContext *C);
   Entry *buildEntry(DeployParser::EntryContext *C);
   Expr *buildExpr(DeployParser::ExprContext *C);
+  Expr *buildExprUnguarded(DeployParser::ExprContext *C);
+  /// How deep buildExpr is: error recovery can join operator chains the
+  /// token filter counted apart, so the builder bounds its own recursion.
+  unsigned ExprDepth = 0;
+  bool ExprTooDeep = false;
   Expr *buildPrimary(DeployParser::PrimaryContext *C);
   Expr *buildString(Token *T);
   Expr *buildNumber(Token *T);
@@ -461,7 +466,7 @@ bool ParseSession::lexAndFilter() {
     case DeployLexer::LT: case DeployLexer::GT: case DeployLexer::ANDAND:
     case DeployLexer::OROR: case DeployLexer::BANG: case DeployLexer::PLUS:
     case DeployLexer::MINUS: case DeployLexer::STAR: case DeployLexer::SLASH:
-    case DeployLexer::IF: case DeployLexer::DOT:
+    case DeployLexer::IF: case DeployLexer::DOT: case DeployLexer::DOTDOT:
       if (++Chain > parse::MaxOperatorChain && !TooDeep) {
         TooDeep = true;
         Diags.report(DiagID::NestingTooDeep, rangeOf(T.get()),
@@ -786,6 +791,19 @@ Entry *ParseSession::buildEntry(DeployParser::EntryContext *C) {
 }
 
 Expr *ParseSession::buildExpr(DeployParser::ExprContext *C) {
+  if (ExprDepth >= parse::MaxOperatorChain) {
+    if (!ExprTooDeep && C)
+      Diags.report(DiagID::NestingTooDeep, rangeOf(C), {std::to_string(parse::MaxOperatorChain)});
+    ExprTooDeep = true;
+    return errorExpr(C);
+  }
+  ++ExprDepth;
+  Expr *E = buildExprUnguarded(C);
+  --ExprDepth;
+  return E;
+}
+
+Expr *ParseSession::buildExprUnguarded(DeployParser::ExprContext *C) {
   if (!C || C->exception)
     return errorExpr(C);
   if (auto *P = alternativeAs<DeployParser::PrimaryExprContext>(C))

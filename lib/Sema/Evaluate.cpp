@@ -382,8 +382,11 @@ private:
         return Value::string(V.toDisplayString(), V.getOrigin());
       return V;
     case TypeKind::Range:
-      if (!V.is(Value::Kind::Range))
-        return Value::range(coerce(V, T->Element), coerce(V, T->Element), V.getOrigin());
+      if (!V.is(Value::Kind::Range)) {
+        // Once: nested range types would make two calls per level exponential.
+        Value Bound = coerce(V, T->Element);
+        return Value::range(Bound, Bound, V.getOrigin());
+      }
       return Value::range(coerce(V.getLow(), T->Element), coerce(V.getHigh(), T->Element),
                           V.getOrigin());
     case TypeKind::List: {

@@ -584,6 +584,12 @@ private:
         return Expected;
       }
       const Type *Lo = synth(*R.Low);
+      // `1..2..3`: bounds are scalars (and nested ranges would make values
+      // whose walk doubles at every level).
+      if (Lo->is(TypeKind::Range)) {
+        Diags.report(DiagID::TypeMismatch, R.Low->getRange(), {"a number", "a range"});
+        return Type::get(TypeKind::Error);
+      }
       check(*R.High, Lo);
       return Type::rangeOf(Lo);
     }
