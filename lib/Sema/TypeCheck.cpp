@@ -864,11 +864,12 @@ private:
     std::string Hint2 = didYouMean(Name, Candidates, &Suggestion);
     if (Hint2.empty() && Hint && Hint->is(TypeKind::Port) && !Local.Ports.empty())
       Hint2 = "; ports declared here: " + joinTicks(Local.Ports);
+    // Only when std.tiers is not imported already.
     if (Hint2.empty() && Hint && Hint->is(TypeKind::DeclRef) &&
-        Hint->acceptsDecl(DeclKind::Tier))
+        Hint->acceptsDecl(DeclKind::Tier) && !P.lookup(CurMod, "operational"))
       Hint2 = "; the standard tiers come from `import std.tiers.*`";
     if (Hint2.empty() && Hint && Hint->is(TypeKind::DeclRef) &&
-        Hint->acceptsDecl(DeclKind::ResourceTier))
+        Hint->acceptsDecl(DeclKind::ResourceTier) && !P.lookup(CurMod, "moderate"))
       Hint2 = "; the standard resource tiers come from `import std.tiers.*`";
     auto Diag = Diags.report(DiagID::UnknownName, N.getRange(), {Name, Hint2});
     if (!Suggestion.empty())

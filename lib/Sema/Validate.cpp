@@ -666,6 +666,9 @@ public:
         }
       }
       llvm::StringRef Field = lastSegment(Path);
+      // `component password: string = "..."`: the component names the value.
+      if (Field == "default" && Path.size() > Field.size())
+        Field = lastSegment(llvm::StringRef(Path).drop_back(Field.size() + 1));
       if (nameLooksSecret(Field) && S.size() >= 8 && !S.contains(' ') &&
           !looksLikeQualifiedName(S) && entropy(S) >= 3.0)
         Diags.report(DiagID::EmbeddedCredential, V.getOrigin(),
