@@ -65,8 +65,10 @@ std::string imageTag(const std::string &Image) {
   std::string Tag;
   if (Colon != std::string::npos && (Slash == std::string::npos || Colon > Slash))
     Tag = Ref.substr(Colon + 1);
-  else if (At != std::string::npos)
-    Tag = Image.substr(Image.find(':', At) == std::string::npos ? At + 1 : Image.find(':', At) + 1, 12);
+  else if (At != std::string::npos) {
+    size_t Hex = Image.find(':', At); // sha256:HEX
+    Tag = Image.substr((Hex == std::string::npos ? At : Hex) + 1, 12);
+  }
   std::string Out;
   for (char C : Tag)
     if (llvm::isAlnum(C) || C == '.' || C == '_' || C == '-')
@@ -311,6 +313,12 @@ private:
     return "deployc-" + dnsName(Backend);
   }
 
+  /// The namespace the distributed store and the embedded vault are
+  /// replicated into, where External Secrets reads them.
+  static std::string remoteNamespace(const std::string &Backend) {
+    return Backend == "embedded" ? "deployc-vault" : "deployc-distributed";
+  }
+
   json secretStore(const std::string &Backend) const {
     json Provider;
     std::string Kind = "SecretStore";
@@ -328,7 +336,7 @@ private:
       // The distributed store and deployc's embedded vault are replicated into
       // a namespace of their own; External Secrets reads them from there.
       Provider["kubernetes"] = {
-          {"remoteNamespace", Backend == "embedded" ? "deployc-vault" : "deployc-distributed"},
+          {"remoteNamespace", remoteNamespace(Backend)},
           // A namespaced store reads the CA from its own namespace: External
           // Secrets rejects a caProvider namespace on a SecretStore.
           {"server", {{"caProvider", {{"type", "ConfigMap"}, {"name", "kube-root-ca.crt"},
@@ -341,15 +349,11 @@ private:
     return S;
   }
 
-  /// The identity a Kubernetes-provider store reads the replicated secrets
-  /// with: a ServiceAccount here, allowed to read secrets in the store's
-  /// namespace by a Role and RoleBinding there.
-  std::vector<json> replicatedStoreAccess(const std::string &Backend, bool WithAccount) const {
-    std::string Remote = Backend == "embedded" ? "deployc-vault" : "deployc-distributed";
-    std::string Name = "deployc-secrets";
-    json SA{{"apiVersion", "v1"}, {"kind", "ServiceAccount"}};
-    SA["metadata"] = metadata(Name, nullptr, "secrets");
-    std::string Reader = dnsName(Name + "-" + NS);
+  /// Lets the ServiceAccount deployc-secrets, which a Kubernetes-provider
+  /// store authenticates as, read the secrets in the store's namespace.
+  std::vector<json> replicatedStoreReader(const std::string &Backend) const {
+    std::string Remote = remoteNamespace(Backend);
+    std::string Reader = dnsName("deployc-secrets-" + NS);
     json Role{{"apiVersion", "rbac.authorization.k8s.io/v1"}, {"kind", "Role"}};
     Role["metadata"] = metadata(Reader, nullptr, "secrets");
     Role["metadata"]["namespace"] = Remote;
@@ -363,10 +367,9 @@ private:
     Binding["metadata"] = metadata(Reader, nullptr, "secrets");
     Binding["metadata"]["namespace"] = Remote;
     Binding["roleRef"] = {{"apiGroup", "rbac.authorization.k8s.io"}, {"kind", "Role"}, {"name", Reader}};
-    Binding["subjects"] = json::array({{{"kind", "ServiceAccount"}, {"name", Name}, {"namespace", NS}}});
-    if (!WithAccount)
-      return {Role, Binding};
-    return {SA, Role, Binding};
+    Binding["subjects"] =
+        json::array({{{"kind", "ServiceAccount"}, {"name", "deployc-secrets"}, {"namespace", NS}}});
+    return {Role, Binding};
   }
 
   std::vector<json> secretDocs() const {
@@ -379,9 +382,14 @@ private:
       Docs.push_back(secretStore(B));
       if (B == "vault" || B == "platform")
         continue;
-      for (json &D : replicatedStoreAccess(B, !HasAccount))
+      if (!HasAccount) {
+        json SA{{"apiVersion", "v1"}, {"kind", "ServiceAccount"}};
+        SA["metadata"] = metadata("deployc-secrets", nullptr, "secrets");
+        Docs.push_back(std::move(SA));
+        HasAccount = true;
+      }
+      for (json &D : replicatedStoreReader(B))
         Docs.push_back(std::move(D));
-      HasAccount = true;
     }
     for (const Secret &S : Env.Secrets) {
       json E{{"apiVersion", "external-secrets.io/v1beta1"}, {"kind", "ExternalSecret"}};
@@ -559,6 +567,11 @@ private:
     if (H.SuccessThreshold)
       J["successThreshold"] = H.SuccessThreshold;
     return J;
+  }
+
+  /// The pod security context of deployc's own pods (checks, backups).
+  static json restrictedPodSecurity() {
+    return {{"runAsNonRoot", true}, {"seccompProfile", {{"type", "RuntimeDefault"}}}};
   }
 
   json containerSecurity() const {
@@ -906,8 +919,7 @@ private:
                                 {"requests", {{"cpu", "50m"}, {"memory", "64Mi"}}}};
       Container["securityContext"] = containerSecurity();
       json Pod{{"restartPolicy", "Never"},
-               {"securityContext", {{"runAsNonRoot", true},
-                                    {"seccompProfile", {{"type", "RuntimeDefault"}}}}},
+               {"securityContext", restrictedPodSecurity()},
                {"containers", json::array({Container})}};
       Metrics.push_back(
           {{"name", "validate-" + std::to_string(++I)},
@@ -1138,7 +1150,7 @@ private:
                                          {"value", llvm::join(B.Locations, ",")}}})},
                    {"securityContext", containerSecurity()}};
     json Pod{{"restartPolicy", "OnFailure"},
-             {"securityContext", {{"runAsNonRoot", true}, {"seccompProfile", {{"type", "RuntimeDefault"}}}}},
+             {"securityContext", restrictedPodSecurity()},
              {"containers", json::array({Container})}};
     json C{{"apiVersion", "batch/v1"}, {"kind", "CronJob"}};
     C["metadata"] = metadata("deployc-backup", nullptr, "backup");

@@ -26,18 +26,13 @@ const char SchemaText[] =
 class KubernetesSchemas {
 public:
   KubernetesSchemas() {
-    FreeForm.Name = "Kubernetes object";
-    FreeForm.OpenValue = Type::get(TypeKind::Any);
-    FreeForm.OpenBlocks = true;
-
     llvm::SmallVector<llvm::StringRef, 0> Lines;
     llvm::StringRef(SchemaText).split(Lines, '\n', -1, false);
     // Types are numbered in order; make them all first so fields can point
     // at types defined further down.
     for (llvm::StringRef L : Lines)
       if (L.consume_front("type ")) {
-        auto [Id, Name] = L.split(' ');
-        Types.emplace_back().Name = Name.str();
+        Types.emplace_back().Name = L.split(' ').second.str();
       }
     BlockSchema *Cur = nullptr;
     for (llvm::StringRef L : Lines) {
@@ -70,13 +65,11 @@ public:
     return It == Kinds.end() ? nullptr : It->second;
   }
 
-  BlockSchema FreeForm;
-
 private:
-  BlockSchema *objectType(llvm::StringRef Id) {
+  const BlockSchema *objectType(llvm::StringRef Id) {
     unsigned N = 0;
     if (Id.getAsInteger(10, N) || N >= Types.size())
-      return &FreeForm;
+      return &getFreeFormPatchSchema();
     return &Types[N];
   }
 
@@ -98,7 +91,7 @@ private:
     if (Expr.startswith("@"))
       return objectType(Expr.drop_front());
     if (Expr == "a")
-      return &FreeForm;
+      return &getFreeFormPatchSchema();
     if (Expr.startswith("{")) {
       BlockSchema &Open = OpenMaps[Expr.str()];
       if (!Open.OpenValue) {
@@ -120,7 +113,7 @@ private:
 
   std::deque<BlockSchema> Types, Bodies;
   std::map<std::string, BlockSchema> OpenMaps;
-  llvm::StringMap<BlockSchema *> Kinds;
+  llvm::StringMap<const BlockSchema *> Kinds;
 };
 
 const KubernetesSchemas &schemas() {
@@ -131,8 +124,6 @@ const KubernetesSchemas &schemas() {
 } // namespace
 
 const BlockSchema *sema::getPatchSchema(llvm::StringRef Kind) { return schemas().kind(Kind); }
-
-const BlockSchema &sema::getFreeFormPatchSchema() { return schemas().FreeForm; }
 
 const BlockSchema *sema::getBodySchema(const FieldDef &F, llvm::StringRef Label) {
   if (F.Name == "patch" && F.isLabelled())

@@ -574,4 +574,6 @@ std::string sema::getBuiltinSignature(const BuiltinFunction &F) {
 
 const EnumDef &sema::getTierRestrictionEnum() { return vocab().Restriction; }
 const EnumDef &sema::getPatchKindEnum() { return vocab().PatchKind; }
+
+const BlockSchema &sema::getFreeFormPatchSchema() { return vocab().PatchTree; }
 const EnumDef &sema::getEventKindEnum() { return vocab().EventKind; }
