@@ -58,11 +58,13 @@ std::vector<EmittedFile> emit::emitDevContainers(const Environment &Env,
     if (!C.Mounts.empty()) {
       json Mounts = json::array();
       for (const auto &[Target, Source] : C.Mounts) {
-        std::string Src = Source;
-        while (llvm::StringRef(Src).startswith("./"))
-          Src = Src.substr(2);
-        Mounts.push_back("source=${localWorkspaceFolder}/" + Src + ",target=" + Target +
-                         ",type=bind,consistency=cached");
+        // The workspace folder is the output folder; sources are relative
+        // to the spec's folder.
+        std::string Path = llvm::StringRef(Source).startswith("/")
+                              ? Source
+                              : "${localWorkspaceFolder}/" +
+                                    joinPath(Src.SpecDirFromOutput, Source);
+        Mounts.push_back("source=" + Path + ",target=" + Target + ",type=bind,consistency=cached");
       }
       J["mounts"] = Mounts;
     }

@@ -14,6 +14,7 @@
 #include "deployc/Sema/Value.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/SHA256.h"
 #include <cmath>
 #include <map>
@@ -184,19 +185,17 @@ private:
       Docs.push_back(Q);
     }
     // Containers without explicit resources get the tier's default size.
-    for (const Workload &W : Env.Workloads)
-      if (!W.Res.TierName.empty() && W.Res.TierName == Env.DefaultResourceTier) {
-        json Limit{{"type", "Container"},
-                   {"default", {{"cpu", cpuQuantity(W.Res.CpuLimitMilli)},
-                                {"memory", memoryQuantity(W.Res.MemoryLimit)}}},
-                   {"defaultRequest", {{"cpu", cpuQuantity(W.Res.CpuRequestMilli)},
-                                       {"memory", memoryQuantity(W.Res.MemoryRequest)}}}};
-        json L{{"apiVersion", "v1"}, {"kind", "LimitRange"}};
-        L["metadata"] = metadata("tier-defaults", nullptr, "quota");
-        L["spec"] = {{"limits", json::array({Limit})}};
-        Docs.push_back(L);
-        break;
-      }
+    if (const std::optional<Resources> &R = Env.DefaultResources) {
+      json Limit{{"type", "Container"},
+                 {"default", {{"cpu", cpuQuantity(R->CpuLimitMilli)},
+                              {"memory", memoryQuantity(R->MemoryLimit)}}},
+                 {"defaultRequest", {{"cpu", cpuQuantity(R->CpuRequestMilli)},
+                                     {"memory", memoryQuantity(R->MemoryRequest)}}}};
+      json L{{"apiVersion", "v1"}, {"kind", "LimitRange"}};
+      L["metadata"] = metadata("tier-defaults", nullptr, "quota");
+      L["spec"] = {{"limits", json::array({Limit})}};
+      Docs.push_back(L);
+    }
 
     std::set<std::string> Priorities;
     for (const Workload &W : Env.Workloads)
@@ -309,7 +308,16 @@ private:
   // Secrets
   //===--------------------------------------------------------------------===//
 
-  static std::string storeName(const std::string &Backend) {
+  /// The AWS region of the environment's platform services.
+  std::string awsRegion() const {
+    return Env.Regions.empty() ? "us-east-1" : Env.Regions.front();
+  }
+
+  /// The platform store is cluster-scoped, so environments in different
+  /// regions need stores of their own: its name carries the region.
+  std::string storeName(const std::string &Backend) const {
+    if (Backend == "platform")
+      return dnsName("deployc-platform-" + awsRegion());
     return "deployc-" + dnsName(Backend);
   }
 
@@ -331,7 +339,7 @@ private:
     } else if (Backend == "platform") {
       Kind = "ClusterSecretStore";
       Provider["aws"] = {{"service", "SecretsManager"},
-                         {"region", Env.Regions.empty() ? "us-east-1" : Env.Regions.front()}};
+                         {"region", awsRegion()}};
     } else {
       // The distributed store and deployc's embedded vault are replicated into
       // a namespace of their own; External Secrets reads them from there.
@@ -569,9 +577,42 @@ private:
     return J;
   }
 
+  /// The uid distroless images name `nonroot`.
+  static constexpr int64_t NonRootUid = 65532;
+
   /// The pod security context of deployc's own pods (checks, backups).
   static json restrictedPodSecurity() {
-    return {{"runAsNonRoot", true}, {"seccompProfile", {{"type", "RuntimeDefault"}}}};
+    return {{"runAsNonRoot", true},
+            {"runAsUser", NonRootUid},
+            {"runAsGroup", NonRootUid},
+            {"seccompProfile", {{"type", "RuntimeDefault"}}}};
+  }
+
+  /// The kubelet can check runAsNonRoot only against a numeric user, so pods
+  /// get one: the spec's `run_as_user`, else the numeric `user` of the final
+  /// stage of the workload's build, else 65532. fsGroup makes volumes
+  /// writable by it.
+  json podSecurity(const Workload &W) const {
+    json S{{"runAsNonRoot", Env.RunAsNonRoot}};
+    int64_t Uid = Env.RunAsUser;
+    if (!Uid && Env.RunAsNonRoot) {
+      Uid = NonRootUid;
+      if (const Build *B = Env.findBuild(W.BuildName))
+        for (const BuildStage &St : B->Stages)
+          if (St.Name == B->Target) {
+            int64_t Numeric = 0;
+            if (!llvm::StringRef(St.User).split(':').first.getAsInteger(10, Numeric) &&
+                Numeric > 0)
+              Uid = Numeric;
+          }
+    }
+    if (Uid) {
+      S["runAsUser"] = Uid;
+      S["runAsGroup"] = Uid;
+      S["fsGroup"] = Uid;
+    }
+    S["seccompProfile"] = {{"type", "RuntimeDefault"}};
+    return S;
   }
 
   json containerSecurity() const {
@@ -602,6 +643,21 @@ private:
       J["resources"] = resourcesJSON(*C.Res);
     J["securityContext"] = containerSecurity();
     return J;
+  }
+
+  static std::string describe(const Workload &W) {
+    const char *Kind = W.K == Workload::ServiceKind  ? "service"
+                       : W.K == Workload::WorkerKind ? "worker"
+                                                     : "job";
+    return std::string(Kind) + " `" + W.Name + "`";
+  }
+
+  static std::string parentDir(const std::string &Path) {
+    llvm::StringRef Dir = llvm::sys::path::parent_path(Path, llvm::sys::path::Style::posix);
+    return Dir.empty() ? "/" : Dir.str();
+  }
+  static std::string baseName(const std::string &Path) {
+    return llvm::sys::path::filename(Path, llvm::sys::path::Style::posix).str();
   }
 
   static std::string configKey(const std::string &Path) {
@@ -646,30 +702,63 @@ private:
 
     json Mounts = json::array();
     json Volumes = json::array();
-    if (!W.Configs.empty()) {
-      json Items = json::array();
-      for (const ConfigFile &F : W.Configs) {
+    // Secret files are mounted by directory, never through subPath: the
+    // kubelet does not update subPath mounts, and a rotated value must reach
+    // running pods. A config file in such a directory joins its volume.
+    // Top-level directories (/run, /etc) hold the image's own files, and
+    // /run/secrets holds the service-account credentials the kubelet mounts:
+    // neither can be replaced, so a file there keeps a subPath mount.
+    std::map<std::string, json> SecretDirs; // directory -> projected sources
+    int SingleFiles = 0;
+    for (const SecretFile &F : W.SecretFiles) {
+      std::string Name = dnsName(F.Ref.Secret);
+      std::string Dir = parentDir(F.Path);
+      json Item{{"key", F.Ref.Component}, {"path", baseName(F.Path)}};
+      if (llvm::count(Dir, '/') < 2 || Dir == "/run/secrets" || Dir == "/var/run/secrets") {
+        const Secret *S = Env.findSecret(F.Ref.Secret);
+        if (S && S->RotationEveryMs)
+          Diags.report(DiagID::SecretFileNotRotated, W.Where,
+                       {describe(W), F.Path, Dir, "/etc/secrets/" + baseName(F.Path)});
+        std::string Vol = "secret-file-" + std::to_string(++SingleFiles);
+        Volumes.push_back({{"name", Vol}, {"secret", {{"secretName", Name}, {"items", json::array({Item})}}}});
+        Mounts.push_back({{"name", Vol}, {"mountPath", F.Path}, {"subPath", baseName(F.Path)},
+                          {"readOnly", true}});
+        continue;
+      }
+      json &Sources = SecretDirs[parentDir(F.Path)];
+      auto Same = std::find_if(Sources.begin(), Sources.end(), [&](const json &Src) {
+        return Src.contains("secret") && Src["secret"]["name"] == Name;
+      });
+      if (Same != Sources.end())
+        (*Same)["secret"]["items"].push_back(std::move(Item));
+      else
+        Sources.push_back({{"secret", {{"name", Name}, {"items", json::array({Item})}}}});
+    }
+    bool ConfigVolume = false;
+    for (const ConfigFile &F : W.Configs) {
+      auto Dir = SecretDirs.find(parentDir(F.Path));
+      if (Dir == SecretDirs.end()) {
         Mounts.push_back({{"name", "config"},
                           {"mountPath", F.Path},
                           {"subPath", configKey(F.Path)},
                           {"readOnly", true}});
+        ConfigVolume = true;
+        continue;
       }
+      Dir->second.push_back(
+          {{"configMap", {{"name", dnsName(W.Name) + "-config"},
+                          {"items", json::array({{{"key", configKey(F.Path)},
+                                                  {"path", baseName(F.Path)}}})}}}});
+    }
+    if (ConfigVolume)
       Volumes.push_back({{"name", "config"},
                          {"configMap", {{"name", dnsName(W.Name) + "-config"}}}});
+    int DirIndex = 0;
+    for (auto &[Dir, Sources] : SecretDirs) {
+      std::string Vol = "secret-files-" + std::to_string(++DirIndex);
+      Volumes.push_back({{"name", Vol}, {"projected", {{"sources", Sources}}}});
+      Mounts.push_back({{"name", Vol}, {"mountPath", Dir}, {"readOnly", true}});
     }
-    std::map<std::string, json> SecretVolumes;
-    for (const SecretFile &F : W.SecretFiles) {
-      std::string Vol = "secret-" + dnsName(F.Ref.Secret);
-      std::string Key = configKey(F.Path);
-      json &V = SecretVolumes[Vol];
-      if (V.is_null())
-        V = {{"name", Vol}, {"secret", {{"secretName", dnsName(F.Ref.Secret)},
-                                        {"items", json::array()}}}};
-      V["secret"]["items"].push_back({{"key", F.Ref.Component}, {"path", Key}});
-      Mounts.push_back({{"name", Vol}, {"mountPath", F.Path}, {"subPath", Key}, {"readOnly", true}});
-    }
-    for (auto &[Name, V] : SecretVolumes)
-      Volumes.push_back(V);
     for (const Volume &V : W.Volumes) {
       Mounts.push_back({{"name", dnsName(V.Name)}, {"mountPath", V.Path}});
       Volumes.push_back({{"name", dnsName(V.Name)},
@@ -695,8 +784,7 @@ private:
       Spec["volumes"] = Volumes;
     if (!W.Res.Priority.empty())
       Spec["priorityClassName"] = priorityClassName(W.Res.Priority);
-    Spec["securityContext"] = {{"runAsNonRoot", Env.RunAsNonRoot},
-                               {"seccompProfile", {{"type", "RuntimeDefault"}}}};
+    Spec["securityContext"] = podSecurity(W);
     if (W.K == Workload::JobKind)
       Spec["restartPolicy"] = W.Job && W.Job->Restart == "never" ? "Never" : "OnFailure";
 
@@ -938,8 +1026,10 @@ private:
       Spec["minAvailable"] = intOrString(*W.Budget->MinAvailable);
     else if (W.Budget && W.Budget->MaxUnavailable)
       Spec["maxUnavailable"] = intOrString(*W.Budget->MaxUnavailable);
-    else if (W.K == Workload::ServiceKind && W.Strat.K == Strategy::Rolling)
-      // Rolling services always get a budget: at most one replica down at a time.
+    else if (W.K == Workload::WorkerKind ||
+             (W.K == Workload::ServiceKind && W.Strat.K == Strategy::Rolling))
+      // Rolling services and workers always get a budget: at most one
+      // replica down at a time.
       Spec["maxUnavailable"] = 1;
     else
       return std::nullopt;
@@ -997,37 +1087,69 @@ private:
       Type = "aws-sqs-queue";
       Meta = {{"queueURL", Q.Queue},
               {"queueLength", Value},
-              {"awsRegion", Env.Regions.empty() ? "us-east-1" : Env.Regions.front()}};
-      Param = "awsAccessKeyID";
+              {"awsRegion", awsRegion()}};
     } else {
       Type = "nats-jetstream";
-      Meta = {{"stream", Q.Queue}, {"consumer", dnsName(W.Name)}, {"lagThreshold", Value}};
+      // `$G` is the global account of a server without accounts configured.
+      Meta = {{"account", "$G"},
+              {"stream", Q.Queue},
+              {"consumer", dnsName(W.Name)},
+              {"lagThreshold", Value}};
       Param = "natsServerMonitoringEndpoint";
     }
-    json T{{"type", Type}, {"name", dnsName(Q.Queue)}, {"metadata", Meta}};
-    if (Q.Connection) {
-      std::string SecretName, Key;
-      if (const SecretRef *R = Q.Connection->soleRef()) {
-        SecretName = dnsName(R->Secret);
-        Key = R->Component;
-      }
-      if (!SecretName.empty()) {
-        std::string AuthName = dnsName(W.Name + "-" + Q.Queue) + "-auth";
+    json T{{"type", Type}, {"name", queueName(Q)}, {"metadata", Meta}};
+    json AuthSpec;
+    const SecretRef *R = Q.Connection ? Q.Connection->soleRef() : nullptr;
+    if (Q.Broker == "aws_sqs")
+      AuthSpec = awsAuthentication(R);
+    else if (R)
+      AuthSpec = {{"secretTargetRef", json::array({{{"parameter", Param},
+                                                     {"name", dnsName(R->Secret)},
+                                                     {"key", R->Component}}})}};
+    else if (Q.Connection && Q.Connection->isPlain())
+      T["metadata"][Param] = Q.Connection->plainText();
+    if (!AuthSpec.is_null()) {
+      std::string AuthName = dnsName(W.Name + "-" + queueName(Q) + "-auth");
+      // One authentication per queue, however many triggers read it.
+      if (std::none_of(Auths.begin(), Auths.end(), [&](const json &A) {
+            return A["metadata"]["name"] == AuthName;
+          })) {
         json Auth{{"apiVersion", "keda.sh/v1alpha1"}, {"kind", "TriggerAuthentication"}};
         Auth["metadata"] = metadata(AuthName, &W, "autoscaling");
-        Auth["spec"] = {{"secretTargetRef",
-                         json::array({{{"parameter", Param}, {"name", SecretName}, {"key", Key}}})}};
-        // One authentication per queue, however many triggers read it.
-        if (std::none_of(Auths.begin(), Auths.end(), [&](const json &A) {
-              return A["metadata"]["name"] == AuthName;
-            }))
-          Auths.push_back(Auth);
-        T["authenticationRef"] = {{"name", AuthName}};
-      } else if (Q.Connection->isPlain()) {
-        T["metadata"][Param] = Q.Connection->plainText();
+        Auth["spec"] = std::move(AuthSpec);
+        Auths.push_back(std::move(Auth));
       }
+      T["authenticationRef"] = {{"name", AuthName}};
     }
     return T;
+  }
+
+  /// A queue's name in object names: an SQS queue is written as its URL,
+  /// whose last segment is the queue's name.
+  static std::string queueName(const QueueTrigger &Q) {
+    llvm::StringRef Last = llvm::StringRef(Q.Queue).rsplit('/').second;
+    return dnsName(Last.empty() ? Q.Queue : Last.str());
+  }
+
+  /// SQS needs a key pair: the components of the connection's secret whose
+  /// names say which is the key id and which the secret key. Without both,
+  /// KEDA uses the AWS role of the workload's service account (IRSA).
+  json awsAuthentication(const SecretRef *R) const {
+    std::string Id, Key;
+    if (const Secret *S = R ? Env.findSecret(R->Secret) : nullptr)
+      for (const SecretComponent &C : S->Components) {
+        llvm::StringRef N(C.Name);
+        if (N.contains("secret") && Key.empty())
+          Key = C.Name;
+        else if ((N.contains("key_id") || N.contains("access_key")) && Id.empty())
+          Id = C.Name;
+      }
+    if (Id.empty() || Key.empty())
+      return {{"podIdentity", {{"provider", "aws"}, {"identityOwner", "workload"}}}};
+    std::string Name = dnsName(R->Secret);
+    return {{"secretTargetRef",
+             json::array({{{"parameter", "awsAccessKeyID"}, {"name", Name}, {"key", Id}},
+                          {{"parameter", "awsSecretAccessKey"}, {"name", Name}, {"key", Key}}})}};
   }
 
   /// The end of a cron window: start + duration, when the start is a plain
@@ -1068,7 +1190,7 @@ private:
               Q = Known;
           json T = queueTrigger(W, Q, std::to_string(int(C.Threshold)), Auths);
           // Beside the queue's own trigger: KEDA needs distinct names.
-          T["name"] = dnsName(Q.Queue) + "-" + dnsName(E.Kind);
+          T["name"] = dnsName(queueName(Q) + "-" + E.Kind);
           Triggers.push_back(std::move(T));
           continue;
         }
@@ -1077,7 +1199,12 @@ private:
                   {"threshold", number(C.Metric.find("rate") != std::string::npos
                                            ? C.Threshold / 100
                                            : C.Threshold / 1000)}};
-        Triggers.push_back({{"type", "prometheus"}, {"name", dnsName(E.Kind)}, {"metadata", Meta}});
+        // A rate or a latency of the whole workload, not a per-pod quantity
+        // to divide among replicas.
+        Triggers.push_back({{"type", "prometheus"},
+                            {"name", dnsName(E.Kind)},
+                            {"metricType", "Value"},
+                            {"metadata", Meta}});
       }
     }
     // Resource thresholds join the same ScaledObject: never an HPA beside it.

@@ -456,6 +456,11 @@ private:
       E.Quota = A;
     }
     E.DefaultResourceTier = str(M.Tier.get("default_resources"));
+    if (!E.DefaultResourceTier.empty()) {
+      Resources Default = resources(M, Value(), E.DefaultResourceTier);
+      if (!Default.empty())
+        E.DefaultResources = Default;
+    }
     const Value &Net = Env.get("network");
     E.Isolation = str(Net.get("isolation"), E.Isolation);
     E.Routing = str(Net.get("routing"), E.Routing);
@@ -466,6 +471,7 @@ private:
     E.PodSecurity = str(Sec.get("pod_security"), E.PodSecurity);
     E.RunAsNonRoot = boolean(Sec.get("run_as_non_root"), true);
     E.ReadOnlyRoot = boolean(Sec.get("read_only_root"), false);
+    E.RunAsUser = integer(Sec.get("run_as_user"));
     E.AllowedRegistries = strings(Sec.get("allowed_registries"));
     const Value &Mon = Env.get("monitoring");
     E.Prometheus = boolean(Mon.get("prometheus"), false);

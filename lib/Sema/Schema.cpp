@@ -198,6 +198,7 @@ struct Vocabulary {
         .value("pod_security", E(PodSecurity))
         .value("run_as_non_root", Bool)
         .value("read_only_root", Bool)
+        .value("run_as_user", Int, 0, "the user id containers run as")
         .value("allowed_registries", Strs);
     Fill(Monitoring, "monitoring", "Monitoring integration")
         .value("prometheus", Bool)

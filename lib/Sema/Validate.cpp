@@ -214,7 +214,8 @@ public:
            Field == "prefetch" || Field == "failure_limit" || Field == "pods"))
         Diags.report(DiagID::ValueOutOfRange, at(V, E.Decl),
                      {Path, "at least 0", V.toDisplayString()});
-      if (V.is(Value::Kind::Int) && V.getInt() < 1 && Field == "per_replica")
+      if (V.is(Value::Kind::Int) && V.getInt() < 1 &&
+          (Field == "per_replica" || Field == "run_as_user"))
         Diags.report(DiagID::ValueOutOfRange, at(V, E.Decl),
                      {Path, "at least 1", V.toDisplayString()});
       if (V.is(Value::Kind::Duration) && V.getInt() <= 0 &&

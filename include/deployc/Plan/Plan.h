@@ -324,11 +324,14 @@ struct Environment {
   std::vector<std::string> Restrictions, Regions;
   std::optional<Allocation> Quota;
   std::string DefaultResourceTier;
+  /// The default resource tier's size: what a container without resources gets.
+  std::optional<Resources> DefaultResources;
   // Network and security.
   std::string Isolation = "namespace", Routing = "none", Domain;
   std::vector<std::string> Ingress, Egress;
   std::string PodSecurity = "baseline";
   bool RunAsNonRoot = true, ReadOnlyRoot = false;
+  int64_t RunAsUser = 0; ///< 0 when the spec leaves it to the image.
   std::vector<std::string> AllowedRegistries;
   // Monitoring.
   bool Prometheus = false;
