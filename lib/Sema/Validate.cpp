@@ -532,14 +532,25 @@ public:
       Build = E.Decl;
       std::vector<std::string> Names = stageNames(E.Val);
       checkName(E.Val.get("target"), Names, at(E.Val.get("target"), E.Decl));
+      std::vector<std::string> Earlier;
       for (const Entry *En : E.Decl->Body->Entries) {
         auto *BE = llvm::dyn_cast<BlockEntry>(En);
-        if (!BE || BE->Key.Name != "stage")
+        if (!BE || BE->Key.Name != "stage" || !BE->Label)
           continue;
-        for (const Entry *In : BE->Body->Entries)
-          if (In->Key.Name == "copy_from" && In->Label)
-            checkName(Value::string(In->Label->Name, In->Label->Range), Names,
-                      In->Label->Range);
+        const std::string &Stage = BE->Label->Name;
+        for (const Entry *In : BE->Body->Entries) {
+          if (In->Key.Name != "copy_from" || !In->Label)
+            continue;
+          const std::string &From = In->Label->Name;
+          if (!llvm::is_contained(Names, From))
+            checkName(Value::string(From, In->Label->Range), Names, In->Label->Range);
+          else if (!llvm::is_contained(Earlier, From))
+            Diags.report(DiagID::CopyFromLaterStage, In->Label->Range,
+                         {Build->Name.Name, Stage,
+                          From == Stage ? std::string("itself")
+                                        : "`" + From + "`, which comes after it"});
+        }
+        Earlier.push_back(Stage);
       }
       return;
     }
@@ -568,8 +579,11 @@ public:
         if (isUserDecl(E.Decl))
           scanForCredentials(E.Val, "", E.Decl);
       for (const EvaluatedDecl &E : M.Decls)
-        if (isUserDecl(E.Decl) && isWorkload(E.Decl->Kind))
+        if (isUserDecl(E.Decl) && isWorkload(E.Decl->Kind)) {
           checkSecretReaders(E, M);
+          checkImageRegistries(E, M);
+          checkNonRootImage(E, M);
+        }
       if (M.tierHas("change_control"))
         checkChangeControl(M);
       if (M.tierHas("full_audit"))
@@ -731,6 +745,81 @@ public:
                     {M.TierDecl->Name.Name});
       }
     }
+  }
+
+  /// The registry an image reference pulls from: its first segment when that
+  /// names a host (with `.` or `:`, or `localhost`), else Docker Hub.
+  static std::string imageRegistry(llvm::StringRef Image) {
+    auto [First, Rest] = Image.split('/');
+    if (!Rest.empty() && (First.contains('.') || First.contains(':') || First == "localhost"))
+      return First.str();
+    return "docker.io";
+  }
+
+  /// Whether Image comes from Allowed: a registry (`registry.example.com`)
+  /// or a repository prefix in one (`registry.example.com/team`).
+  static bool registryAllows(llvm::StringRef Image, llvm::StringRef Allowed) {
+    Allowed = Allowed.rtrim('/');
+    std::string Full = Image.str();
+    if (imageRegistry(Image) == "docker.io" && !Image.startswith("docker.io/"))
+      Full = "docker.io/" + Full;
+    return llvm::StringRef(Full).startswith((Allowed + "/").str());
+  }
+
+  void checkImageRegistries(const EvaluatedDecl &W, const EnvironmentModel &M) {
+    const Value &Allowed = M.Env.get("security").get("allowed_registries");
+    if (Allowed.getElements().empty())
+      return;
+    std::string Listing;
+    const auto &List = Allowed.getElements();
+    for (size_t I = 0; I < List.size(); ++I)
+      Listing += (I == 0 ? "" : I + 1 == List.size() ? " or " : ", ") + ("`" + List[I].toDisplayString() + "`");
+    auto check = [&](const Value &Image, SourceRange Where) {
+      if (!Image.is(Value::Kind::String))
+        return;
+      llvm::StringRef Ref = Image.getString();
+      for (const Value &A : List)
+        if (A.is(Value::Kind::String) && registryAllows(Ref, A.getString()))
+          return;
+      Diags.report(DiagID::ImageRegistryNotAllowed, Where,
+                   {Ref.str(), describe(W.Decl), imageRegistry(Ref), M.Name, Listing})
+          .note(DiagID::NoteAllowedRegistriesHere, Allowed.getOrigin(), {M.Name});
+    };
+    check(W.Val.get("image"), at(W.Val.get("image"), W.Decl));
+    const Value &Build = W.Val.get("build");
+    if (Build.is(Value::Kind::Ref))
+      if (const Value *B = M.find(Build.getDecl()))
+        check(B->get("image"), at(Build, W.Decl));
+    for (const char *Kind : {"init", "sidecar"})
+      for (const auto &[Name, C] : W.Val.get(Kind).getFields())
+        check(C.get("image"), at(C.get("image"), W.Decl));
+  }
+
+  /// Pods run as non-root by default: an image whose final stage sets the
+  /// root user cannot start in them.
+  void checkNonRootImage(const EvaluatedDecl &W, const EnvironmentModel &M) {
+    const Value &Build = W.Val.get("build");
+    const Value &NonRoot = M.Env.get("security").get("run_as_non_root");
+    if (!Build.is(Value::Kind::Ref) || (NonRoot.is(Value::Kind::Bool) && !NonRoot.getBool()))
+      return;
+    const Value *B = M.find(Build.getDecl());
+    if (!B)
+      return;
+    const auto &Stages = B->get("stage").getFields();
+    if (Stages.empty())
+      return;
+    const Value &Target = B->get("target");
+    const Value *Final = &Stages.back().second;
+    for (const auto &[Name, S] : Stages)
+      if (Target.is(Value::Kind::String) && Name == Target.getString())
+        Final = &S;
+    const Value &User = Final->get("user");
+    if (!User.is(Value::Kind::String))
+      return;
+    llvm::StringRef Name = llvm::StringRef(User.getString()).split(':').first;
+    if (Name == "root" || Name == "0")
+      Diags.report(DiagID::ImageRunsAsRoot, at(User, Build.getDecl()),
+                   {Build.getDecl()->Name.Name, User.getString(), M.Name});
   }
 
   /// Full audit needs metrics and a place for alerts to go.
