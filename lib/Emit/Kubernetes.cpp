@@ -880,6 +880,8 @@ private:
       if (W.Strat.K == Strategy::BlueGreen)
         Docs.push_back(serviceDoc(W, Name + "-preview", "preview"));
     }
+    if (hasIngress(W))
+      Docs.push_back(ingressDoc(W));
     if (W.Strat.K == Strategy::Canary && !W.Strat.Analysis.empty())
       Docs.push_back(canaryAnalysis(W));
     if (W.Strat.K == Strategy::BlueGreen && !W.Strat.Validate.empty())
@@ -896,6 +898,47 @@ private:
       }
     }
     return Docs;
+  }
+
+  /// Exposed ports are reachable from outside through an Ingress, which
+  /// routes by host name: it needs the environment's domain.
+  bool hasIngress(const Workload &W) const {
+    return W.K == Workload::ServiceKind && !Env.Domain.empty() &&
+           llvm::any_of(W.Ports, [](const Port &P) { return P.Expose; });
+  }
+
+  /// `<workload>.<domain>` for the first exposed port, and
+  /// `<workload>-<port>.<domain>` for each other one.
+  json ingressDoc(const Workload &W) const {
+    json Rules = json::array();
+    for (const Port &P : W.Ports) {
+      if (!P.Expose)
+        continue;
+      std::string Host = dnsName(Rules.empty() ? W.Name : W.Name + "-" + P.Name) + "." + Env.Domain;
+      json Backend{{"service", {{"name", dnsName(W.Name)}, {"port", {{"name", dnsName(P.Name)}}}}}};
+      Rules.push_back(
+          {{"host", Host},
+           {"http", {{"paths", json::array({{{"path", "/"}, {"pathType", "Prefix"},
+                                             {"backend", Backend}}})}}}});
+    }
+    json I{{"apiVersion", "networking.k8s.io/v1"}, {"kind", "Ingress"}};
+    I["metadata"] = metadata(dnsName(W.Name), &W);
+    json Spec;
+    if (Env.Routing == "ingress") {
+      // Argo Rollouts splits canary traffic through ingress-nginx, which
+      // also enforces the declared sources.
+      Spec["ingressClassName"] = "nginx";
+      std::vector<std::string> Ranges;
+      for (const std::string &Source : Env.Ingress)
+        if (Source.find('/') != std::string::npos)
+          Ranges.push_back(Source);
+      if (!Ranges.empty())
+        I["metadata"]["annotations"] = {
+            {"nginx.ingress.kubernetes.io/whitelist-source-range", llvm::join(Ranges, ",")}};
+    }
+    Spec["rules"] = Rules;
+    I["spec"] = Spec;
+    return I;
   }
 
   json scaleTarget(const Workload &W, bool IsRollout) const {
@@ -922,6 +965,12 @@ private:
     if (!W.Ports.empty()) {
       C["canaryService"] = dnsName(W.Name) + "-canary";
       C["stableService"] = dnsName(W.Name);
+      // Argo Rollouts sets the weights on the mesh's SMI TrafficSplit, or on
+      // a canary copy of the workload's Ingress.
+      if (Env.Routing == "mesh")
+        C["trafficRouting"] = {{"smi", json::object()}};
+      else if (Env.Routing == "ingress" && hasIngress(W))
+        C["trafficRouting"] = {{"nginx", {{"stableIngress", dnsName(W.Name)}}}};
     }
     C["maxSurge"] = "25%";
     C["maxUnavailable"] = 0;

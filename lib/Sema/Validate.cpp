@@ -914,11 +914,30 @@ public:
       Diags.report(DiagID::CanaryNeedsMetrics, at(Analysis, E.Decl),
                    {describe(E.Decl), M.Name})
           .note(DiagID::NoteInEnvironment, M.Decl->Name.Range, {M.Name});
-    const Value &Routing = M.Env.get("network").get("routing");
-    if (!Routing.is(Value::Kind::Enum) || Routing.getEnum() == "none")
+    const Value &Network = M.Env.get("network");
+    const Value &Routing = Network.get("routing");
+    if (!Routing.is(Value::Kind::Enum) || Routing.getEnum() == "none") {
       Diags.report(DiagID::CanaryWithoutTrafficRouting, at(S, E.Decl),
                    {M.Name, describe(E.Decl)})
           .note(DiagID::NoteInEnvironment, M.Decl->Name.Range, {M.Name});
+      return;
+    }
+    if (Routing.getEnum() != "ingress")
+      return;
+    // The ingress controller can only split traffic that reaches it: the
+    // service's Ingress needs an exposed port and a host name.
+    bool Exposed = false;
+    for (const auto &[Name, P] : E.Val.get("port").getFields())
+      if (P.get("expose").is(Value::Kind::Bool) && P.get("expose").getBool())
+        Exposed = true;
+    if (Exposed && Network.get("domain").is(Value::Kind::String))
+      return;
+    Diags.report(DiagID::CanaryIngressCarriesNoTraffic, at(S, E.Decl),
+                 {M.Name, describe(E.Decl), Exposed ? "has no host name" : "exposes no port",
+                  Exposed ? "set `network { domain = \"example.com\" }` in the environment"
+                          : "set `expose = true` on the port its clients use, or use "
+                            "`routing = mesh` for traffic inside the cluster"})
+        .note(DiagID::NoteInEnvironment, M.Decl->Name.Range, {M.Name});
   }
 
   void checkBlueGreenPort(const EvaluatedDecl &E) {

@@ -899,7 +899,7 @@ const PATCH_KINDS = [
   ["PersistentVolumeClaim", "v1"], ["AnalysisTemplate", "argoproj.io/v1alpha1"],
   ["PodDisruptionBudget", "policy/v1"], ["HorizontalPodAutoscaler", "autoscaling/v2"],
   ["ScaledObject", "keda.sh/v1alpha1"], ["TriggerAuthentication", "keda.sh/v1alpha1"],
-  ["Job", "batch/v1"], ["CronJob", "batch/v1"],
+  ["Job", "batch/v1"], ["CronJob", "batch/v1"], ["Ingress", "networking.k8s.io/v1"],
 ];
 
 async function dumpPatchSchema() {
