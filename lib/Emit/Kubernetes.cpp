@@ -27,7 +27,8 @@ using namespace deployc::plan;
 namespace {
 
 constexpr const char *ManagedBy = "deployc";
-constexpr const char *BackupImage = "ghcr.io/deployc/deployc:0.1.0";
+constexpr const char *ResticImage = "restic/restic:0.16.4";
+constexpr const char *KubectlImage = "bitnami/kubectl:1.29.2";
 
 std::string cpuQuantity(int64_t Milli) { return sema::formatCpu(Milli); }
 std::string memoryQuantity(int64_t Bytes) { return sema::formatMemory(Bytes); }
@@ -97,6 +98,8 @@ public:
     reportNameClashes();
     auto finish = [&](std::string Name, std::vector<json> Docs) {
       applyPatches(Docs, Env.Patches, nullptr);
+      if (Env.Backup)
+        noteResources(Docs);
       Sink(std::move(Name), std::move(Docs));
     };
     finish("namespace.yaml", namespaceDocs());
@@ -108,8 +111,11 @@ public:
       applyPatches(Docs, W.Patches, &W);
       finish(dnsName(W.Name) + ".yaml", std::move(Docs));
     }
-    if (Env.Backup)
-      finish("backup.yaml", {backupCronJob()});
+    if (Env.Backup) {
+      std::vector<json> Docs = backupDocs();
+      if (!Docs.empty())
+        finish("backup.yaml", std::move(Docs));
+    }
     reportUnusedPatches();
   }
 
@@ -1314,26 +1320,188 @@ private:
     return C;
   }
 
-  json backupCronJob() const {
+  //===--------------------------------------------------------------------===//
+  // Backups
+  //===--------------------------------------------------------------------===//
+
+  /// A location as a restic repository. Local folders are for `deployc
+  /// backup` on the machine that has them; a pod cannot reach them.
+  static std::optional<std::string> resticRepository(llvm::StringRef Location) {
+    if (Location.consume_front("s3://"))
+      return "s3:s3.amazonaws.com/" + Location.str();
+    for (const char *Scheme : {"gs", "azure"})
+      if (Location.consume_front(std::string(Scheme) + "://")) {
+        auto [Bucket, Path] = Location.split('/');
+        return std::string(Scheme) + ":" + Bucket.str() + ":/" + Path.str();
+      }
+    return std::nullopt;
+  }
+
+  /// Remembers the namespaced resources emitted, which the environment's
+  /// backup snapshots.
+  void noteResources(const std::vector<json> &Docs) {
+    for (const json &D : Docs) {
+      if (D.at("metadata").value("namespace", "") != NS)
+        continue;
+      std::string Api = D.value("apiVersion", "");
+      size_t Slash = Api.find('/');
+      std::string Group = Slash == std::string::npos ? "" : Api.substr(0, Slash);
+      std::string Kind = llvm::StringRef(D.value("kind", "")).lower();
+      std::string Plural = llvm::StringRef(Kind).endswith("y") ? Kind.substr(0, Kind.size() - 1) + "ies"
+                           : llvm::StringRef(Kind).endswith("s") ? Kind + "es"
+                                                                 : Kind + "s";
+      SnapshotKinds.insert({Group, Plural});
+    }
+  }
+
+  /// The environment's state in the cluster, backed up with restic to each
+  /// object-store location: a snapshot of its objects (the spec recreates
+  /// them, but not their live state: scaled replicas, rollout progress), and
+  /// the data of each workload's volumes. Secrets are not snapshotted: they
+  /// live in the secret store's backend.
+  std::vector<json> backupDocs() {
     const Environment::BackupPolicy &B = *Env.Backup;
-    json Args = json::array({"backup", "create", "--env", Env.Name});
-    if (B.Verify)
-      Args.push_back("--verify");
-    json Container{{"name", "backup"},
-                   {"image", BackupImage},
-                   {"args", Args},
-                   {"env", json::array({{{"name", "DEPLOYC_BACKUP_LOCATIONS"},
-                                         {"value", llvm::join(B.Locations, ",")}}})},
-                   {"securityContext", containerSecurity()}};
-    json Pod{{"restartPolicy", "OnFailure"},
+    std::vector<std::string> Repositories;
+    for (const std::string &L : B.Locations)
+      if (auto R = resticRepository(L))
+        Repositories.push_back(*R);
+    // Backups to local folders only are for `deployc backup` (local engines).
+    if (Repositories.empty())
+      return {};
+    const Secret *Credentials = Env.findSecret(B.Credentials);
+    if (!Credentials) {
+      Diags.report(DiagID::BackupWithoutCredentials, B.Where, {Env.Name});
+      return {};
+    }
+    std::vector<json> Docs;
+    json SA{{"apiVersion", "v1"}, {"kind", "ServiceAccount"}};
+    SA["metadata"] = metadata("deployc-backup", nullptr, "backup");
+    Docs.push_back(std::move(SA));
+    SnapshotKinds.insert({"", "serviceaccounts"});
+    SnapshotKinds.insert({"rbac.authorization.k8s.io", "roles"});
+    SnapshotKinds.insert({"rbac.authorization.k8s.io", "rolebindings"});
+    SnapshotKinds.insert({"batch", "cronjobs"});
+    json Rules = json::array();
+    std::vector<std::string> Names;
+    std::map<std::string, std::vector<std::string>> ByGroup;
+    for (const auto &[Group, Plural] : SnapshotKinds) {
+      ByGroup[Group].push_back(Plural);
+      Names.push_back(Group.empty() ? Plural : Plural + "." + Group);
+    }
+    for (const auto &[Group, Plurals] : ByGroup)
+      Rules.push_back({{"apiGroups", json::array({Group})},
+                       {"resources", Plurals},
+                       {"verbs", json::array({"get", "list"})}});
+    json Role{{"apiVersion", "rbac.authorization.k8s.io/v1"}, {"kind", "Role"}};
+    Role["metadata"] = metadata("deployc-backup", nullptr, "backup");
+    Role["rules"] = Rules;
+    Docs.push_back(std::move(Role));
+    json Binding{{"apiVersion", "rbac.authorization.k8s.io/v1"}, {"kind", "RoleBinding"}};
+    Binding["metadata"] = metadata("deployc-backup", nullptr, "backup");
+    Binding["roleRef"] = {{"apiGroup", "rbac.authorization.k8s.io"}, {"kind", "Role"},
+                          {"name", "deployc-backup"}};
+    Binding["subjects"] =
+        json::array({{{"kind", "ServiceAccount"}, {"name", "deployc-backup"}, {"namespace", NS}}});
+    Docs.push_back(std::move(Binding));
+
+    // The snapshot is taken by an init container into a scratch volume.
+    json Snapshot{{"name", "snapshot"},
+                  {"image", KubectlImage},
+                  {"command", {"/bin/sh", "-c",
+                               "kubectl get " + llvm::join(Names, ",") + " --namespace " + NS +
+                                   " --output yaml > /backup/objects/objects.yaml"}},
+                  {"env", json::array({{{"name", "HOME"}, {"value", "/tmp"}}})},
+                  {"volumeMounts", json::array({{{"name", "objects"}, {"mountPath", "/backup/objects"}},
+                                                {{"name", "tmp"}, {"mountPath", "/tmp"}}})},
+                  {"resources", helperResources()},
+                  {"securityContext", containerSecurity()}};
+    json Pod{{"serviceAccountName", "deployc-backup"},
              {"securityContext", restrictedPodSecurity()},
-             {"containers", json::array({Container})}};
+             {"initContainers", json::array({Snapshot})},
+             {"volumes", json::array({{{"name", "objects"}, {"emptyDir", json::object()}}})}};
+    Docs.push_back(backupCronJob("deployc-backup", nullptr, std::move(Pod),
+                                 {{{"name", "objects"}, {"mountPath", "/backup/objects"},
+                                   {"readOnly", true}}},
+                                 Repositories, *Credentials));
+    // A volume can be attached to one node only: each workload's data is
+    // backed up by a job of its own, scheduled beside the workload's pods.
+    for (const Workload &W : Env.Workloads) {
+      if (W.Volumes.empty())
+        continue;
+      json Volumes = json::array(), Mounts = json::array();
+      for (const Volume &V : W.Volumes) {
+        Volumes.push_back({{"name", dnsName(V.Name)},
+                           {"persistentVolumeClaim", {{"claimName", dnsName(W.Name + "-" + V.Name)},
+                                                      {"readOnly", true}}}});
+        Mounts.push_back({{"name", dnsName(V.Name)},
+                          {"mountPath", "/backup/" + dnsName(V.Name)},
+                          {"readOnly", true}});
+      }
+      json Affinity{{"podAffinity",
+                     {{"requiredDuringSchedulingIgnoredDuringExecution",
+                       json::array({{{"labelSelector", {{"matchLabels", selector(W)}}},
+                                     {"topologyKey", "kubernetes.io/hostname"}}})}}}};
+      json VolumePod{{"automountServiceAccountToken", false},
+                     {"securityContext", podSecurity(W)},
+                     {"affinity", Affinity},
+                     {"volumes", Volumes}};
+      Docs.push_back(backupCronJob(dnsName(W.Name + "-backup"), &W, std::move(VolumePod),
+                                   std::move(Mounts), Repositories, *Credentials));
+    }
+    return Docs;
+  }
+
+  /// Small fixed resources for deployc's helper containers, which must fit
+  /// the namespace's quota like any other.
+  static json helperResources() {
+    return {{"limits", {{"cpu", "500m"}, {"memory", "512Mi"}}},
+            {"requests", {{"cpu", "100m"}, {"memory", "128Mi"}}}};
+  }
+
+  /// A CronJob running restic over /backup: each repository is initialised on
+  /// first use, then gets a snapshot, is pruned to the retention and checked.
+  json backupCronJob(const std::string &Name, const Workload *W, json Pod, json Mounts,
+                     const std::vector<std::string> &Repositories, const Secret &Credentials) {
+    const Environment::BackupPolicy &B = *Env.Backup;
+    std::string Script = "set -eu\n"
+                         "for repository in $DEPLOYC_BACKUP_REPOSITORIES; do\n"
+                         "  export RESTIC_REPOSITORY=\"$repository\"\n"
+                         "  restic cat config >/dev/null 2>&1 || restic init\n"
+                         "  restic backup --host \"$DEPLOYC_BACKUP_HOST\" /backup\n";
+    if (B.RetentionMs)
+      Script += "  restic forget --host \"$DEPLOYC_BACKUP_HOST\" --keep-within " +
+                std::to_string(std::max<int64_t>(1, (B.RetentionMs + 3'599'999) / 3'600'000)) +
+                "h --prune\n";
+    if (B.Verify)
+      Script += "  restic check\n";
+    Script += "done\n";
+    json Vars = json::array({{{"name", "DEPLOYC_BACKUP_REPOSITORIES"},
+                              {"value", llvm::join(Repositories, " ")}},
+                             {{"name", "DEPLOYC_BACKUP_HOST"}, {"value", NS + "-" + Name}},
+                             {{"name", "HOME"}, {"value", "/tmp"}}});
+    for (const SecretComponent &C : Credentials.Components)
+      Vars.push_back({{"name", llvm::StringRef(C.Name).upper()},
+                      {"valueFrom", {{"secretKeyRef", {{"name", dnsName(Credentials.Name)},
+                                                       {"key", C.Name}}}}}});
+    Mounts.push_back({{"name", "tmp"}, {"mountPath", "/tmp"}});
+    json Container{{"name", "backup"},
+                   {"image", ResticImage},
+                   {"command", {"/bin/sh", "-c", Script}},
+                   {"env", Vars},
+                   {"volumeMounts", Mounts},
+                   {"resources", helperResources()},
+                   {"securityContext", containerSecurity()}};
+    Pod["restartPolicy"] = "OnFailure";
+    Pod["containers"] = json::array({Container});
+    Pod["volumes"].push_back({{"name", "tmp"}, {"emptyDir", json::object()}});
     json C{{"apiVersion", "batch/v1"}, {"kind", "CronJob"}};
-    C["metadata"] = metadata("deployc-backup", nullptr, "backup");
+    C["metadata"] = metadata(Name, W, "backup");
     C["spec"] = {{"schedule", B.Schedule},
                  {"concurrencyPolicy", "Forbid"},
+                 {"successfulJobsHistoryLimit", 3},
+                 {"failedJobsHistoryLimit", 3},
                  {"jobTemplate", {{"spec", {{"backoffLimit", 2},
-                                            {"template", {{"metadata", {{"labels", labels(nullptr, "backup")}}},
+                                            {"template", {{"metadata", {{"labels", labels(W, "backup")}}},
                                                           {"spec", Pod}}}}}}}};
     return C;
   }
@@ -1398,6 +1566,7 @@ private:
   DiagnosticEngine &Diags;
   std::string NS;
   std::set<const Patch *> AppliedPatches, PendingEnvPatches;
+  std::set<std::pair<std::string, std::string>> SnapshotKinds; ///< (group, plural)
 };
 
 } // namespace

@@ -492,6 +492,8 @@ private:
       B.Locations = strings(Backup.get("locations"));
       B.Verify = boolean(Backup.get("verify"), true);
       B.RetentionMs = millis(Backup.get("retention"));
+      B.Credentials = str(Backup.get("credentials"));
+      B.Where = Backup.getOrigin();
       E.Backup = B;
     }
     E.Notify = strings(Env.get("notify"));

@@ -229,7 +229,9 @@ struct Vocabulary {
         .value("schedule", Cron, FieldRequired)
         .value("locations", Strs, FieldRequired)
         .value("verify", Bool)
-        .value("retention", Dur);
+        .value("retention", Dur)
+        .value("credentials", Type::declRef({DeclKind::Secret}), 0,
+               "the secret holding the backup repository's password and the storage's keys");
     Fill(Environment, "environment", "A place workloads run")
         .value("tier", TierRef, FieldRequired)
         .value("regions", Strs)

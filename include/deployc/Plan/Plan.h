@@ -346,6 +346,8 @@ struct Environment {
     std::vector<std::string> Locations;
     bool Verify = true;
     int64_t RetentionMs = 0;
+    std::string Credentials; ///< A secret's name, or empty.
+    SourceRange Where;       ///< The `backup` block, for diagnostics.
   };
   std::optional<BackupPolicy> Backup;
   std::vector<std::string> Notify, Operators;
