@@ -155,7 +155,14 @@ private:
     M["name"] = Name;
     if (Namespaced)
       M["namespace"] = NS;
-    M["labels"] = labels(W, Component);
+    if (Namespaced) {
+      M["labels"] = labels(W, Component);
+    } else {
+      // Environments share cluster-scoped objects (the namespace aside):
+      // labels naming one environment would flip with each one applied.
+      M["labels"] = {{"app.kubernetes.io/component", Component},
+                     {"app.kubernetes.io/managed-by", ManagedBy}};
+    }
     return M;
   }
 
@@ -171,7 +178,8 @@ private:
   std::vector<json> namespaceDocs() {
     std::vector<json> Docs;
     json Ns{{"apiVersion", "v1"}, {"kind", "Namespace"}};
-    Ns["metadata"] = metadata(NS, nullptr, "", false);
+    Ns["metadata"] = metadata(NS, nullptr);
+    Ns["metadata"].erase("namespace");
     Ns["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] = Env.PodSecurity;
     Docs.push_back(Ns);
 
