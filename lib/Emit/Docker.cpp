@@ -70,7 +70,10 @@ std::string emit::renderDockerfile(const Build &B) {
   for (size_t I = 0; I < B.Stages.size(); ++I) {
     const BuildStage &S = B.Stages[I];
     bool Final = S.Name == B.Target;
-    D += "\nFROM " + S.From + " AS " + dnsName(S.Name) + "\n";
+    // A stage built on an earlier stage names it as that stage was named.
+    bool FromStage = std::any_of(B.Stages.begin(), B.Stages.begin() + I,
+                                 [&](const BuildStage &Earlier) { return Earlier.Name == S.From; });
+    D += "\nFROM " + (FromStage ? dnsName(S.From) : S.From) + " AS " + dnsName(S.Name) + "\n";
     if (!S.Workdir.empty())
       D += "WORKDIR " + S.Workdir + "\n";
     for (const auto &[K, V] : S.Env)

@@ -143,9 +143,12 @@ private:
     L["deployc.io/environment"] = Env.Name;
     if (!Env.Tier.empty())
       L["deployc.io/tier"] = Env.Tier;
+    // The selector's labels stay deployc's: a pod template that no longer
+    // matches its selector is rejected.
     if (W)
       for (const auto &[K, V] : W->Labels)
-        L[K] = V;
+        if (K != "app.kubernetes.io/name" && K != "app.kubernetes.io/instance")
+          L[K] = V;
     return L;
   }
 
@@ -181,6 +184,9 @@ private:
     Ns["metadata"] = metadata(NS, nullptr);
     Ns["metadata"].erase("namespace");
     Ns["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] = Env.PodSecurity;
+    // SMI routing needs the workloads in the mesh: Linkerd injects its proxy.
+    if (Env.Routing == "mesh")
+      Ns["metadata"]["annotations"] = {{"linkerd.io/inject", "enabled"}};
     Docs.push_back(Ns);
 
     if (Env.Quota) {
@@ -239,6 +245,11 @@ private:
     N["metadata"] = metadata(Name, nullptr, "network");
     N["spec"] = std::move(Spec);
     return N;
+  }
+
+  static json namespaceSelector(const std::string &Namespace) {
+    return {{"namespaceSelector",
+             {{"matchLabels", {{"kubernetes.io/metadata.name", Namespace}}}}}};
   }
 
   std::vector<json> networkPolicies() const {
@@ -302,6 +313,34 @@ private:
                                     {"policyTypes", {"Egress"}},
                                     {"egress", json::array({{{"ports", Ports}}})}}));
     }
+    // Prometheus scrapes the pods from its own namespace, the second label of
+    // its Service's host name (prometheus.monitoring.svc).
+    if (Env.Prometheus) {
+      llvm::StringRef Host = llvm::StringRef(Env.PrometheusUrl).split("://").second;
+      Host = Host.take_until([](char C) { return C == ':' || C == '/'; });
+      llvm::StringRef Namespace = Host.split('.').second.split('.').first;
+      if (!Namespace.empty())
+        Docs.push_back(networkPolicy(
+            "allow-prometheus",
+            {{"podSelector", All},
+             {"policyTypes", {"Ingress"}},
+             {"ingress", json::array({{{"from", json::array({namespaceSelector(Namespace.str())})}}})}}));
+    }
+    // The mesh's proxies talk to its control plane (Linkerd, for SMI).
+    if (Env.Routing == "mesh")
+      Docs.push_back(networkPolicy(
+          "allow-mesh-control-plane",
+          {{"podSelector", All},
+           {"policyTypes", {"Egress"}},
+           {"egress", json::array({{{"to", json::array({namespaceSelector("linkerd")})}}})}}));
+    // Backup jobs reach their object stores and the Kubernetes API over HTTPS.
+    if (Env.Backup)
+      Docs.push_back(networkPolicy(
+          "allow-backup-egress",
+          {{"podSelector", {{"matchLabels", {{"app.kubernetes.io/component", "backup"}}}}},
+           {"policyTypes", {"Egress"}},
+           {"egress", json::array({{{"ports", json::array({{{"protocol", "TCP"}, {"port", 443}},
+                                                           {{"protocol", "TCP"}, {"port", 6443}}})}}})}}));
     // Exposed ports accept traffic from anywhere (the ingress controller).
     for (const Workload &W : Env.Workloads) {
       json Ports = json::array();
@@ -327,11 +366,30 @@ private:
     return Env.Regions.empty() ? "us-east-1" : Env.Regions.front();
   }
 
+  /// Where External Secrets finds a secret: the store (its backend and, for
+  /// Vault, the KV mount) and the key in it. `vault("kv/shop/db")` is key
+  /// `shop/db` of the mount `kv`; a Vault path without a mount uses `kv`.
+  struct SecretLocation {
+    std::string Backend, Mount, Key;
+  };
+  static SecretLocation locate(const Secret &S) {
+    std::string Key = S.BackendPath.empty() ? dnsName(S.Name) : S.BackendPath;
+    if (S.BackendKind != "vault")
+      return {S.BackendKind, "", Key};
+    auto [Mount, Rest] = llvm::StringRef(Key).split('/');
+    if (Rest.empty())
+      return {S.BackendKind, "kv", Key};
+    return {S.BackendKind, Mount.str(), Rest.str()};
+  }
+
   /// The platform store is cluster-scoped, so environments in different
-  /// regions need stores of their own: its name carries the region.
-  std::string storeName(const std::string &Backend) const {
+  /// regions need stores of their own: its name carries the region. Vault
+  /// stores read one KV mount each.
+  std::string storeName(const std::string &Backend, const std::string &Mount) const {
     if (Backend == "platform")
       return dnsName("deployc-platform-" + awsRegion());
+    if (Backend == "vault")
+      return dnsName("deployc-vault-" + Mount);
     return "deployc-" + dnsName(Backend);
   }
 
@@ -341,12 +399,12 @@ private:
     return Backend == "embedded" ? "deployc-vault" : "deployc-distributed";
   }
 
-  json secretStore(const std::string &Backend) const {
+  json secretStore(const std::string &Backend, const std::string &Mount) const {
     json Provider;
     std::string Kind = "SecretStore";
     if (Backend == "vault") {
       Provider["vault"] = {{"server", "http://vault.vault.svc:8200"},
-                           {"path", "kv"},
+                           {"path", Mount},
                            {"version", "v2"},
                            {"auth", {{"kubernetes", {{"mountPath", "kubernetes"},
                                                       {"role", NS}}}}}};
@@ -366,7 +424,7 @@ private:
           {"auth", {{"serviceAccount", {{"name", "deployc-secrets"}}}}}};
     }
     json S{{"apiVersion", "external-secrets.io/v1beta1"}, {"kind", Kind}};
-    S["metadata"] = metadata(storeName(Backend), nullptr, "secrets", Kind == "SecretStore");
+    S["metadata"] = metadata(storeName(Backend, Mount), nullptr, "secrets", Kind == "SecretStore");
     S["spec"] = {{"provider", Provider}};
     return S;
   }
@@ -396,12 +454,12 @@ private:
 
   std::vector<json> secretDocs() const {
     std::vector<json> Docs;
-    std::set<std::string> Backends;
+    std::set<std::pair<std::string, std::string>> Stores;
     for (const Secret &S : Env.Secrets)
-      Backends.insert(S.BackendKind);
+      Stores.insert({S.BackendKind, locate(S).Mount});
     bool HasAccount = false;
-    for (const std::string &B : Backends) {
-      Docs.push_back(secretStore(B));
+    for (const auto &[B, Mount] : Stores) {
+      Docs.push_back(secretStore(B, Mount));
       if (B == "vault" || B == "platform")
         continue;
       if (!HasAccount) {
@@ -418,7 +476,8 @@ private:
       E["metadata"] = metadata(dnsName(S.Name), nullptr, "secrets");
       json Spec;
       Spec["refreshInterval"] = durationString(S.RefreshMs.value_or(3'600'000));
-      Spec["secretStoreRef"] = {{"name", storeName(S.BackendKind)},
+      SecretLocation Where = locate(S);
+      Spec["secretStoreRef"] = {{"name", storeName(S.BackendKind, Where.Mount)},
                                 {"kind", S.BackendKind == "platform" ? "ClusterSecretStore"
                                                                      : "SecretStore"}};
       json Target{{"name", dnsName(S.Name)}, {"creationPolicy", "Owner"}};
@@ -436,10 +495,9 @@ private:
       }
       Spec["target"] = Target;
       json Data = json::array();
-      std::string Key = S.BackendPath.empty() ? dnsName(S.Name) : S.BackendPath;
       for (const SecretComponent &C : S.Components)
         Data.push_back({{"secretKey", C.Name},
-                        {"remoteRef", {{"key", Key}, {"property", C.Name}}}});
+                        {"remoteRef", {{"key", Where.Key}, {"property", C.Name}}}});
       Spec["data"] = Data;
       E["spec"] = Spec;
       Docs.push_back(E);
@@ -873,7 +931,11 @@ private:
     Spec["revisionHistoryLimit"] = 10;
     Spec["selector"] = {{"matchLabels", selector(W)}};
     Spec["template"] = std::move(Template);
-    if (!IsRollout) {
+    if (!IsRollout && !W.Volumes.empty()) {
+      // A ReadWriteOnce claim attaches to one node: a surge pod elsewhere
+      // would wait for it forever.
+      Spec["strategy"] = {{"type", "Recreate"}};
+    } else if (!IsRollout) {
       Spec["strategy"] = {{"type", "RollingUpdate"},
                           {"rollingUpdate", {{"maxSurge", intOrString(W.Strat.MaxSurge)},
                                              {"maxUnavailable", intOrString(W.Strat.MaxUnavailable)}}}};
@@ -918,7 +980,12 @@ private:
   /// routes by host name: it needs the environment's domain.
   bool hasIngress(const Workload &W) const {
     return W.K == Workload::ServiceKind && !Env.Domain.empty() &&
-           llvm::any_of(W.Ports, [](const Port &P) { return P.Expose; });
+           llvm::any_of(W.Ports, isHttpIngressPort);
+  }
+
+  /// An Ingress routes HTTP: UDP, raw TCP and gRPC ports stay out of it.
+  static bool isHttpIngressPort(const Port &P) {
+    return P.Expose && P.Protocol == "TCP" && (P.AppProtocol.empty() || P.AppProtocol == "http");
   }
 
   /// `<workload>.<domain>` for the first exposed port, and
@@ -926,7 +993,7 @@ private:
   json ingressDoc(const Workload &W) const {
     json Rules = json::array();
     for (const Port &P : W.Ports) {
-      if (!P.Expose)
+      if (!isHttpIngressPort(P))
         continue;
       std::string Host = dnsName(Rules.empty() ? W.Name : W.Name + "-" + P.Name) + "." + Env.Domain;
       json Backend{{"service", {{"name", dnsName(W.Name)}, {"port", {{"name", dnsName(P.Name)}}}}}};
@@ -1016,8 +1083,9 @@ private:
   /// canary Service for an analysis, the workload's own for a scaling event.
   std::string promQuery(const std::string &Service, const std::string &Metric) const {
     std::string Sel = "namespace=\"" + NS + "\",service=\"" + Service + "\"";
+    // Without a single 5xx the error series does not exist: count it as 0.
     if (Metric == "error_rate")
-      return "sum(rate(http_requests_total{" + Sel + ",code=~\"5..\"}[2m])) / "
+      return "(sum(rate(http_requests_total{" + Sel + ",code=~\"5..\"}[2m])) or vector(0)) / "
              "sum(rate(http_requests_total{" + Sel + "}[2m]))";
     if (Metric == "success_rate")
       return "sum(rate(http_requests_total{" + Sel + ",code!~\"5..\"}[2m])) / "
@@ -1028,10 +1096,12 @@ private:
   }
 
   /// The condition in the query's units: ratios for rates, seconds for latency.
+  /// A canary that has served no requests yet gives no result, or NaN (0/0):
+  /// no evidence of failure, so the measurement passes.
   static std::string successCondition(const Condition &C) {
     double Limit = C.Metric.find("rate") != std::string::npos ? C.Threshold / 100
                                                               : C.Threshold / 1000;
-    return "result[0] " + C.Op + " " + number(Limit);
+    return "len(result) == 0 || isNaN(result[0]) || result[0] " + C.Op + " " + number(Limit);
   }
 
   json canaryAnalysis(const Workload &W) const {
@@ -1427,7 +1497,7 @@ private:
              {"securityContext", restrictedPodSecurity()},
              {"initContainers", json::array({Snapshot})},
              {"volumes", json::array({{{"name", "objects"}, {"emptyDir", json::object()}}})}};
-    Docs.push_back(backupCronJob("deployc-backup", nullptr, std::move(Pod),
+    Docs.push_back(backupCronJob("deployc-backup", std::move(Pod),
                                  {{{"name", "objects"}, {"mountPath", "/backup/objects"},
                                    {"readOnly", true}}},
                                  Repositories, *Credentials));
@@ -1453,7 +1523,7 @@ private:
                      {"securityContext", podSecurity(W)},
                      {"affinity", Affinity},
                      {"volumes", Volumes}};
-      Docs.push_back(backupCronJob(dnsName(W.Name + "-backup"), &W, std::move(VolumePod),
+      Docs.push_back(backupCronJob(dnsName(W.Name + "-backup"), std::move(VolumePod),
                                    std::move(Mounts), Repositories, *Credentials));
     }
     return Docs;
@@ -1468,7 +1538,7 @@ private:
 
   /// A CronJob running restic over /backup: each repository is initialised on
   /// first use, then gets a snapshot, is pruned to the retention and checked.
-  json backupCronJob(const std::string &Name, const Workload *W, json Pod, json Mounts,
+  json backupCronJob(const std::string &Name, json Pod, json Mounts,
                      const std::vector<std::string> &Repositories, const Secret &Credentials) {
     const Environment::BackupPolicy &B = *Env.Backup;
     std::string Script = "set -eu\n"
@@ -1503,13 +1573,15 @@ private:
     Pod["containers"] = json::array({Container});
     Pod["volumes"].push_back({{"name", "tmp"}, {"emptyDir", json::object()}});
     json C{{"apiVersion", "batch/v1"}, {"kind", "CronJob"}};
-    C["metadata"] = metadata(Name, W, "backup");
+    // Not the workload's labels: its Service, budget and autoscaler select
+    // pods by them.
+    C["metadata"] = metadata(Name, nullptr, "backup");
     C["spec"] = {{"schedule", B.Schedule},
                  {"concurrencyPolicy", "Forbid"},
                  {"successfulJobsHistoryLimit", 3},
                  {"failedJobsHistoryLimit", 3},
                  {"jobTemplate", {{"spec", {{"backoffLimit", 2},
-                                            {"template", {{"metadata", {{"labels", labels(W, "backup")}}},
+                                            {"template", {{"metadata", {{"labels", labels(nullptr, "backup")}}},
                                                           {"spec", Pod}}}}}}}};
     return C;
   }

@@ -883,6 +883,7 @@ public:
       Env = &M;
       checkExperimentalFeatures(M);
       checkTierAllocation(M);
+      checkQuotaNeedsResources(M);
       for (const EvaluatedDecl &E : M.Decls) {
         if (!isUserDecl(E.Decl))
           continue;
@@ -893,6 +894,7 @@ public:
         checkCanaryEnvironment(E, M);
         checkBlueGreenPort(E);
         checkAutoscaler(E);
+        checkScaleToZero(E);
         checkDisruptionBudget(E);
         checkReplicasInRange(E);
         checkRollingUnavailability(E);
@@ -948,6 +950,22 @@ public:
     if (Ports.is(Value::Kind::Object) && !Ports.getFields().empty())
       return;
     Diags.report(DiagID::BlueGreenWithoutPort, at(S, E.Decl), {describe(E.Decl)});
+  }
+
+  /// Only something outside the pods can wake a workload scaled to zero:
+  /// a queue, a schedule or an event. cpu, memory and io_wait are measured
+  /// on running pods (an HPA rejects `minReplicas: 0`, KEDA without such a
+  /// trigger too).
+  void checkScaleToZero(const EvaluatedDecl &E) {
+    const Value &Scaling = E.Val.get("scaling");
+    const Value &Range = Scaling.get("replicas");
+    if (!Range.is(Value::Kind::Range) || !Range.getLow().is(Value::Kind::Int) ||
+        Range.getLow().getInt() != 0)
+      return;
+    for (const char *T : {"queue", "schedule", "event"})
+      if (Scaling.getField(T))
+        return;
+    Diags.report(DiagID::ScaleToZeroWithoutWakeUp, at(Range, E.Decl), {describe(E.Decl)});
   }
 
   void checkAutoscaler(const EvaluatedDecl &E) {
@@ -1062,6 +1080,32 @@ public:
                        {Name, M.TierDecl ? M.TierDecl->Name.Name : "?", M.Name})
               .note(DiagID::NoteDeclaredHere, F->Name.Range, {Name});
       }
+    }
+  }
+
+  /// A quota on cpu or memory makes Kubernetes reject every container that
+  /// declares no limits; the tier's default size would give them some.
+  void checkQuotaNeedsResources(const EnvironmentModel &M) {
+    const Value &Alloc = M.Tier.get("resources");
+    if (!M.Decl || !M.TierDecl || !Alloc.is(Value::Kind::Object) ||
+        (!Alloc.getField("cpu") && !Alloc.getField("memory")) ||
+        M.Tier.get("default_resources").is(Value::Kind::Ref))
+      return;
+    for (const EvaluatedDecl &E : M.Decls) {
+      if (!isUserDecl(E.Decl) || !isWorkload(E.Decl->Kind))
+        continue;
+      auto check = [&](const Value &Container, const std::string &What, SourceRange Where) {
+        if (Container.get("resources").isNull())
+          Diags.report(DiagID::QuotaNeedsResources, Where,
+                       {What, M.TierDecl->Name.Name, M.Name})
+              .note(DiagID::NoteTierDeclaredHere, M.TierDecl->Name.Range,
+                    {M.TierDecl->Name.Name});
+      };
+      check(E.Val, describe(E.Decl), E.Decl->Name.Range);
+      for (const char *Kind : {"init", "sidecar"})
+        for (const auto &[Name, C] : E.Val.get(Kind).getFields())
+          check(C, std::string(Kind) + " container `" + Name + "` of " + describe(E.Decl),
+                at(C, E.Decl));
     }
   }
 
