@@ -747,7 +747,8 @@ private:
     json Container;
     Container["name"] = dnsName(W.Name);
     Container["image"] = W.Image;
-    Container["imagePullPolicy"] = "IfNotPresent";
+    // A tag-less or `latest` image is mutable: pull it at every start.
+    Container["imagePullPolicy"] = imageTag(W.Image) == "latest" ? "Always" : "IfNotPresent";
     if (!W.Command.empty())
       Container["command"] = W.Command;
     if (!W.Args.empty())
@@ -927,7 +928,10 @@ private:
     }
     Workload["metadata"] = metadata(Name, &W);
     json Spec;
-    Spec["replicas"] = W.Replicas;
+    // An autoscaler owns the replica count: a count in the spec would reset
+    // it at every apply.
+    if (!W.Scaling)
+      Spec["replicas"] = W.Replicas;
     Spec["revisionHistoryLimit"] = 10;
     Spec["selector"] = {{"matchLabels", selector(W)}};
     Spec["template"] = std::move(Template);
@@ -1285,6 +1289,29 @@ private:
                           {{"parameter", "awsSecretAccessKey"}, {"name", Name}, {"key", Key}}})}};
   }
 
+  /// A day-of-week field moved one day on: `1-5` -> `2-6`, `5,6` -> `6,0`
+  /// (`*` stays). Names and steps are left as written.
+  static std::string nextWeekdays(llvm::StringRef Field) {
+    if (Field == "*")
+      return "*";
+    llvm::SmallVector<llvm::StringRef, 4> Items;
+    Field.split(Items, ',');
+    std::string Out;
+    for (llvm::StringRef Item : Items) {
+      auto [From, To] = Item.split('-');
+      unsigned A, B;
+      if (From.getAsInteger(10, A) || (!To.empty() && To.getAsInteger(10, B)))
+        return Field.str();
+      auto next = [](unsigned D) { return std::to_string((D + 1) % 7); };
+      std::string Shifted = next(A);
+      // A range that would wrap past Saturday becomes two items.
+      if (!To.empty())
+        Shifted = B != 6 ? next(A) + "-" + next(B) : A == 0 ? "0-6" : next(A) + "-6,0";
+      Out += (Out.empty() ? "" : ",") + Shifted;
+    }
+    return Out;
+  }
+
   /// The end of a cron window: start + duration, when the start is a plain
   /// minute and hour.
   static std::string cronEnd(const std::string &Start, int64_t DurationMs) {
@@ -1295,8 +1322,10 @@ private:
       return Start;
     int64_t Total = Hour * 60 + Minute + DurationMs / 60000;
     int EndHour = int((Total / 60) % 24), EndMinute = int(Total % 60);
+    // A window past midnight ends on the next day of the week.
+    std::string Days = Total >= 24 * 60 ? nextWeekdays(F[4]) : F[4].str();
     return std::to_string(EndMinute) + " " + std::to_string(EndHour) + " " + F[2].str() +
-           " " + F[3].str() + " " + F[4].str();
+           " " + F[3].str() + " " + Days;
   }
 
   std::vector<json> kedaDocs(const Workload &W, bool IsRollout) const {

@@ -336,8 +336,10 @@ public:
           continue;
         if (BE->Key.Name == "scaling")
           for (const Entry *S : BE->Body->Entries)
-            if (S->Key.Name == "schedule" && S->Label)
-              checkCron(S->Label->Name, S->Label->Range);
+            if (S->Key.Name == "schedule" && S->Label) {
+              if (checkCron(S->Label->Name, S->Label->Range))
+                checkScheduleWindow(E, S->Label->Name, S->Label->Range);
+            }
         if (BE->Key.Name == "on")
           Scan(*BE->Body);
       }
@@ -345,11 +347,29 @@ public:
     Scan(*E.Decl->Body);
   }
 
+  /// KEDA's cron trigger needs the window's end as a cron expression too:
+  /// start + duration, which exists only for a fixed start minute and hour
+  /// and a window shorter than a day.
+  void checkScheduleWindow(const EvaluatedDecl &E, const std::string &Cron, SourceRange Where) {
+    llvm::SmallVector<llvm::StringRef, 5> F;
+    llvm::StringRef(Cron).split(F, ' ', -1, false);
+    unsigned Minute, Hour;
+    std::string Problem;
+    if (F.size() != 5 || F[0].getAsInteger(10, Minute) || F[1].getAsInteger(10, Hour))
+      Problem = "it must start at a fixed minute and hour, such as `0 8 * * 1-5`";
+    const Value &Duration = E.Val.get("scaling").get("schedule").get(Cron).get("duration");
+    if (Problem.empty() && Duration.is(Value::Kind::Duration) && Duration.getInt() >= 86'400'000)
+      Problem = "it must be shorter than a day; use a window per day instead";
+    if (!Problem.empty())
+      Diags.report(DiagID::ScheduleWindowUnsupported, Where, {Cron, Problem});
+  }
+
   /// Validates a five-field cron expression (or an @-macro).
-  void checkCron(const std::string &Text, SourceRange Where) {
+  bool checkCron(const std::string &Text, SourceRange Where) {
     std::string Problem = cronProblem(Text);
     if (!Problem.empty())
       Diags.report(DiagID::InvalidCron, Where, {Text, Problem});
+    return Problem.empty();
   }
 
   static std::string cronProblem(llvm::StringRef Text) {
@@ -584,6 +604,7 @@ public:
           checkImageRegistries(E, M);
           checkNonRootImage(E, M);
         }
+      checkRestrictedNonRoot(M);
       if (M.tierHas("change_control"))
         checkChangeControl(M);
       if (M.tierHas("full_audit"))
@@ -793,6 +814,17 @@ public:
     for (const char *Kind : {"init", "sidecar"})
       for (const auto &[Name, C] : W.Val.get(Kind).getFields())
         check(C.get("image"), at(C.get("image"), W.Decl));
+  }
+
+  /// The restricted Pod Security level admits only pods that run as non-root.
+  void checkRestrictedNonRoot(const EnvironmentModel &M) {
+    const Value &Sec = M.Env.get("security");
+    const Value &Level = Sec.get("pod_security");
+    const Value &NonRoot = Sec.get("run_as_non_root");
+    if (M.Decl && Level.is(Value::Kind::Enum) && Level.getEnum() == "restricted" &&
+        NonRoot.is(Value::Kind::Bool) && !NonRoot.getBool())
+      Diags.report(DiagID::RestrictedAllowsRoot, at(NonRoot, M.Decl), {M.Name})
+          .note(DiagID::NotePreviousSet, Level.getOrigin());
   }
 
   /// Pods run as non-root by default: an image whose final stage sets the
