@@ -95,7 +95,6 @@ public:
   /// complete: at 10,000 services, holding every document at once took a
   /// third of emit's peak memory.
   void run(FileSink Sink) {
-    reportNameClashes();
     auto finish = [&](std::string Name, std::vector<json> Docs) {
       applyPatches(Docs, Env.Patches, nullptr);
       if (Env.Backup)
@@ -108,6 +107,7 @@ public:
       finish("secrets.yaml", std::move(SecretDocs));
     for (const Workload &W : Env.Workloads) {
       std::vector<json> Docs = workloadDocs(W);
+      reportNameClashes(W, Docs);
       applyPatches(Docs, W.Patches, &W);
       finish(dnsName(W.Name) + ".yaml", std::move(Docs));
     }
@@ -781,13 +781,29 @@ private:
     // Top-level directories (/run, /etc) hold the image's own files, and
     // /run/secrets holds the service-account credentials the kubelet mounts:
     // neither can be replaced, so a file there keeps a subPath mount.
+    auto mountedAlone = [](const std::string &Dir) {
+      return llvm::count(Dir, '/') < 2 || Dir == "/run/secrets" || Dir == "/var/run/secrets";
+    };
     std::map<std::string, json> SecretDirs; // directory -> projected sources
+    for (const SecretFile &F : W.SecretFiles)
+      if (!mountedAlone(parentDir(F.Path)))
+        SecretDirs[parentDir(F.Path)] = json::array();
+    // Volumes cannot nest inside a read-only projected volume: a file below
+    // a mounted directory joins that directory's volume, at its relative path.
+    auto enclosing = [&](const std::string &Path) {
+      for (auto It = SecretDirs.begin(); It != SecretDirs.end(); ++It)
+        if (llvm::StringRef(Path).startswith(It->first + "/"))
+          return It;
+      return SecretDirs.end();
+    };
+    for (auto It = SecretDirs.begin(); It != SecretDirs.end();)
+      It = enclosing(It->first) != SecretDirs.end() ? SecretDirs.erase(It) : std::next(It);
     int SingleFiles = 0;
     for (const SecretFile &F : W.SecretFiles) {
       std::string Name = dnsName(F.Ref.Secret);
       std::string Dir = parentDir(F.Path);
       json Item{{"key", F.Ref.Component}, {"path", baseName(F.Path)}};
-      if (llvm::count(Dir, '/') < 2 || Dir == "/run/secrets" || Dir == "/var/run/secrets") {
+      if (mountedAlone(Dir)) {
         const Secret *S = Env.findSecret(F.Ref.Secret);
         if (S && S->RotationEveryMs)
           Diags.report(DiagID::SecretFileNotRotated, W.Where,
@@ -798,7 +814,9 @@ private:
                           {"readOnly", true}});
         continue;
       }
-      json &Sources = SecretDirs[parentDir(F.Path)];
+      auto Root = enclosing(F.Path);
+      Item["path"] = F.Path.substr(Root->first.size() + 1);
+      json &Sources = Root->second;
       auto Same = std::find_if(Sources.begin(), Sources.end(), [&](const json &Src) {
         return Src.contains("secret") && Src["secret"]["name"] == Name;
       });
@@ -809,7 +827,7 @@ private:
     }
     bool ConfigVolume = false;
     for (const ConfigFile &F : W.Configs) {
-      auto Dir = SecretDirs.find(parentDir(F.Path));
+      auto Dir = enclosing(F.Path);
       if (Dir == SecretDirs.end()) {
         Mounts.push_back({{"name", "config"},
                           {"mountPath", F.Path},
@@ -821,7 +839,7 @@ private:
       Dir->second.push_back(
           {{"configMap", {{"name", dnsName(W.Name) + "-config"},
                           {"items", json::array({{{"key", configKey(F.Path)},
-                                                  {"path", baseName(F.Path)}}})}}}});
+                                                  {"path", F.Path.substr(Dir->first.size() + 1)}}})}}}});
     }
     if (ConfigVolume)
       Volumes.push_back({{"name", "config"},
@@ -1616,17 +1634,21 @@ private:
   }
 
   /// `Api` and `api`, or `web_app` and `web-app`, are one name to
-  /// Kubernetes: the second workload's objects would replace the first's.
-  void reportNameClashes() {
-    std::map<std::string, const Workload *> Seen;
-    for (const Workload &W : Env.Workloads) {
-      auto [It, New] = Seen.try_emplace(dnsName(W.Name), &W);
-      if (New)
-        continue;
+  /// Kubernetes, and so are `api`'s sidecar `proxy` and the workload
+  /// `api_proxy` in `api-proxy-env`: one object would replace the other.
+  void reportNameClashes(const Workload &W, const std::vector<json> &Docs) {
+    std::set<const Workload *> Reported;
+    auto claim = [&](const std::string &Kind, const std::string &Name) {
+      auto [It, New] = ObjectOwners.try_emplace({Kind, Name}, &W);
+      if (New || It->second == &W || !Reported.insert(It->second).second)
+        return;
       Diags.report(DiagID::KubernetesNameClash, W.Where,
-                   {"`" + W.Name + "`", "`" + It->second->Name + "`", It->first, Env.Name})
+                   {"`" + W.Name + "`", "`" + It->second->Name + "`", Name, Env.Name})
           .note(DiagID::NotePreviousDefinition, It->second->Where);
-    }
+    };
+    claim("", dnsName(W.Name));
+    for (const json &D : Docs)
+      claim(D.value("kind", ""), D.at("metadata").value("name", ""));
   }
 
   //===--------------------------------------------------------------------===//
@@ -1676,6 +1698,9 @@ private:
   std::string NS;
   std::set<const Patch *> AppliedPatches, PendingEnvPatches;
   std::set<std::pair<std::string, std::string>> SnapshotKinds; ///< (group, plural)
+  /// The workload each emitted (kind, name) belongs to; kind "" for the
+  /// workload's own name.
+  std::map<std::pair<std::string, std::string>, const Workload *> ObjectOwners;
 };
 
 } // namespace
