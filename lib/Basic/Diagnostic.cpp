@@ -174,3 +174,13 @@ std::string deployc::didYouMean(llvm::StringRef Name,
     *Suggestion = *Best;
   return "; did you mean `" + *Best + "`?";
 }
+
+std::string deployc::joinAlternatives(llvm::ArrayRef<std::string> Items, bool Quote) {
+  std::string Out;
+  for (size_t I = 0; I < Items.size(); ++I) {
+    if (I)
+      Out += I + 1 == Items.size() ? " or " : ", ";
+    Out += Quote ? "`" + Items[I] + "`" : Items[I];
+  }
+  return Out;
+}

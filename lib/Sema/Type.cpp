@@ -1,6 +1,7 @@
 //===- Type.cpp - Types of .deploy values ---------------------------------===//
 
 #include "deployc/Sema/Type.h"
+#include "deployc/Basic/Diagnostic.h"
 #include "deployc/Sema/Schema.h"
 #include "llvm/ADT/STLExtras.h"
 #include <deque>
@@ -110,15 +111,6 @@ bool Type::isNumeric() const {
   }
 }
 
-static std::string joinOr(const std::vector<std::string> &Items) {
-  std::string Out;
-  for (size_t I = 0; I < Items.size(); ++I) {
-    if (I)
-      Out += I + 1 == Items.size() ? " or " : ", ";
-    Out += Items[I];
-  }
-  return Out;
-}
 
 std::string Type::describe() const {
   switch (Kind) {
@@ -144,7 +136,7 @@ std::string Type::describe() const {
     for (unsigned K = 0; K < unsigned(ast::DeclKind::Unknown); ++K)
       if (DeclKinds & (1u << K))
         Names.push_back(ast::getDeclKindDescription(ast::DeclKind(K)).str());
-    return "a reference to a " + joinOr(Names);
+    return "a reference to a " + joinAlternatives(Names, /*Quote=*/false);
   }
   case TypeKind::List: return "a list of " + Element->describePlural();
   case TypeKind::Map: return "a block of " + Element->describePlural();
@@ -154,7 +146,7 @@ std::string Type::describe() const {
     std::vector<std::string> Tags;
     for (const std::string &T : Variant->Tags)
       Tags.push_back("`" + T + "`");
-    return "a " + Variant->Name + " (" + joinOr(Tags) + ")";
+    return "a " + Variant->Name + " (" + joinAlternatives(Tags, /*Quote=*/false) + ")";
   }
   }
   return "a value";

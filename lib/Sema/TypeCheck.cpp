@@ -241,7 +241,7 @@ private:
         std::string Suggestion;
         std::string Hint = didYouMean(Key, Names, &Suggestion);
         if (Hint.empty() && !Names.empty())
-          Hint = "; it can compare " + joinTicks(Names);
+          Hint = "; it can compare " + joinAlternatives(Names);
         auto Diag = Diags.report(DiagID::UnknownCondition, E.Key.Range,
                                  {Key, "`" + S.Name + "`", Hint});
         if (!Suggestion.empty())
@@ -322,7 +322,7 @@ private:
       std::string Suggestion;
       std::string Hint = didYouMean(E.Label->Name, getEventKindEnum().Members, &Suggestion);
       if (Hint.empty())
-        Hint = "; expected one of " + joinTicks(getEventKindEnum().Members);
+        Hint = "; expected one of " + joinAlternatives(getEventKindEnum().Members);
       auto D = Diags.report(DiagID::UnknownEnumMember, E.Label->Range,
                             {E.Label->Name, getEventKindEnum().Name, Hint});
       if (!Suggestion.empty())
@@ -407,15 +407,6 @@ private:
     FieldPath = Saved;
   }
 
-  static std::string joinTicks(const std::vector<std::string> &Names) {
-    std::string S;
-    for (size_t I = 0; I < Names.size(); ++I) {
-      if (I)
-        S += I + 1 == Names.size() ? " or " : ", ";
-      S += "`" + Names[I] + "`";
-    }
-    return S;
-  }
 
   void checkOverlay(const Entry &E, const BlockSchema &S, bool AllowOverlay,
                     bool InOverlay) {
@@ -840,7 +831,7 @@ private:
       std::string Suggestion;
       std::string Hint2 = didYouMean(Name, Hint->Enum->Members, &Suggestion);
       if (Hint2.empty())
-        Hint2 = "; expected one of " + joinTicks(Hint->Enum->Members);
+        Hint2 = "; expected one of " + joinAlternatives(Hint->Enum->Members);
       auto Diag = Diags.report(DiagID::UnknownEnumMember, N.getRange(),
                                {Name, Hint->Enum->Name, Hint2});
       if (!Suggestion.empty())
@@ -863,7 +854,7 @@ private:
     std::string Suggestion;
     std::string Hint2 = didYouMean(Name, Candidates, &Suggestion);
     if (Hint2.empty() && Hint && Hint->is(TypeKind::Port) && !Local.Ports.empty())
-      Hint2 = "; ports declared here: " + joinTicks(Local.Ports);
+      Hint2 = "; ports declared here: " + joinAlternatives(Local.Ports);
     // Only when std.tiers is not imported already.
     if (Hint2.empty() && Hint && Hint->is(TypeKind::DeclRef) &&
         Hint->acceptsDecl(DeclKind::Tier) && !P.lookup(CurMod, "operational"))
@@ -897,7 +888,7 @@ private:
     std::string Suggestion;
     std::string Hint = didYouMean(M.Member.Name, Members, &Suggestion);
     if (Hint.empty() && !Members.empty() && Members.size() <= 8)
-      Hint = "; it has " + joinTicks(Members);
+      Hint = "; it has " + joinAlternatives(Members);
     auto D = Diags.report(DiagID::UnknownMember, M.Member.Range, {What, M.Member.Name, Hint});
     if (!Suggestion.empty())
       D.fixIt(M.Member.Range, Suggestion);
@@ -1025,7 +1016,7 @@ private:
       std::string Suggestion;
       std::string H = didYouMean(C.Name.Name, V->Tags, &Suggestion);
       if (H.empty())
-        H = "; expected one of " + joinTicks(V->Tags);
+        H = "; expected one of " + joinAlternatives(V->Tags);
       auto D = Diags.report(DiagID::UnknownEnumMember, C.Name.Range,
                             {C.Name.Name, V->Name, H});
       if (!Suggestion.empty())

@@ -791,10 +791,11 @@ public:
     const Value &Allowed = M.Env.get("security").get("allowed_registries");
     if (Allowed.getElements().empty())
       return;
-    std::string Listing;
     const auto &List = Allowed.getElements();
-    for (size_t I = 0; I < List.size(); ++I)
-      Listing += (I == 0 ? "" : I + 1 == List.size() ? " or " : ", ") + ("`" + List[I].toDisplayString() + "`");
+    std::vector<std::string> Registries;
+    for (const Value &A : List)
+      Registries.push_back(A.toDisplayString());
+    std::string Listing = joinAlternatives(Registries);
     auto check = [&](const Value &Image, SourceRange Where) {
       if (!Image.is(Value::Kind::String))
         return;

@@ -1,6 +1,7 @@
 //===- Value.cpp - Evaluated values ---------------------------------------===//
 
 #include "deployc/Sema/Value.h"
+#include "deployc/Basic/Diagnostic.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/ErrorHandling.h"
@@ -300,14 +301,7 @@ std::vector<std::string> sema::getUnits(QuantityKind Kind) {
 }
 
 std::string sema::getUnitList(QuantityKind Kind) {
-  std::vector<std::string> U = getUnits(Kind);
-  std::string Out;
-  for (size_t I = 0; I < U.size(); ++I) {
-    if (I)
-      Out += I + 1 == U.size() ? " or " : ", ";
-    Out += "`" + U[I] + "`";
-  }
-  return Out;
+  return joinAlternatives(getUnits(Kind));
 }
 
 llvm::StringRef sema::getQuantityKindName(QuantityKind Kind) {

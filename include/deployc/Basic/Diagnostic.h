@@ -168,6 +168,10 @@ std::string didYouMean(llvm::StringRef Name,
                        llvm::ArrayRef<std::string> Candidates,
                        std::string *Suggestion = nullptr);
 
+/// The items as alternatives in a message: "`a`, `b` or `c`" (without
+/// backticks when Quote is false).
+std::string joinAlternatives(llvm::ArrayRef<std::string> Items, bool Quote = true);
+
 } // namespace deployc
 
 #endif
