@@ -105,6 +105,18 @@ DiagnosticBuilder DiagnosticEngine::report(DiagID ID, SourceRange Range,
   return DiagnosticBuilder(this, std::move(D));
 }
 
+std::vector<Diagnostic> DiagnosticEngine::takeDiagnostics(size_t Begin) {
+  std::vector<Diagnostic> Taken(std::make_move_iterator(Diags.begin() + Begin),
+                                std::make_move_iterator(Diags.end()));
+  Diags.erase(Diags.begin() + Begin, Diags.end());
+  return Taken;
+}
+
+void DiagnosticEngine::appendTaken(std::vector<Diagnostic> Taken) {
+  Diags.insert(Diags.end(), std::make_move_iterator(Taken.begin()),
+               std::make_move_iterator(Taken.end()));
+}
+
 void DiagnosticEngine::commit(Diagnostic D) {
   if (SuppressAll || LimitReached)
     return;

@@ -38,7 +38,7 @@ int driver::runCheck(const DriverOptions &Opts, llvm::raw_ostream &Out,
                      llvm::raw_ostream &Err) {
   Compilation C(Opts);
   bool Loaded = C.loadInputs();
-  if (!C.runFrontEnd(sema::Phase::All, Err))
+  if (!C.runFrontEnd(sema::Phase::All, Err, /*DiscardValues=*/true))
     return ExitUsage;
   bool Verified = C.emitDiagnostics(Out, Err);
   if (Opts.Verify)

@@ -24,7 +24,7 @@ class Evaluator {
 public:
   Evaluator(Program &P, const FrontEndOptions &Opts) : P(P), Diags(P.Diags), Opts(Opts) {}
 
-  void run() {
+  void run(llvm::function_ref<void(EnvironmentModel &)> OnEvaluated) {
     evaluateParams();
     std::vector<const BlockDecl *> Envs = P.getDecls(DeclKind::Environment);
     if (!Opts.OnlyEnvironment.empty()) {
@@ -52,6 +52,7 @@ public:
       M.Name = "default";
       evaluateEnvironment(M);
       P.Environments.push_back(std::move(M));
+      OnEvaluated(P.Environments.back());
       return;
     }
     for (const BlockDecl *E : Envs) {
@@ -60,6 +61,7 @@ public:
       M.Decl = E;
       evaluateEnvironment(M);
       P.Environments.push_back(std::move(M));
+      OnEvaluated(P.Environments.back());
     }
   }
 
@@ -806,6 +808,7 @@ private:
 
 } // namespace
 
-void sema::evaluateEnvironments(Program &P, const FrontEndOptions &Opts) {
-  Evaluator(P, Opts).run();
+void sema::evaluateEnvironments(Program &P, const FrontEndOptions &Opts,
+                                llvm::function_ref<void(EnvironmentModel &)> OnEvaluated) {
+  Evaluator(P, Opts).run(OnEvaluated);
 }

@@ -8,6 +8,7 @@
 #include "deployc/Parse/Parser.h"
 #include "deployc/Sema/Sema.h"
 #include "llvm/Support/Timer.h"
+#include <map>
 
 using namespace deployc;
 using namespace deployc::sema;
@@ -44,12 +45,15 @@ namespace {
 struct PassTimers {
   bool Enabled = std::getenv("DEPLOYC_TIME_PASSES") != nullptr;
   llvm::TimerGroup Group{"deployc", "deployc front end passes"};
-  std::vector<std::unique_ptr<llvm::Timer>> Timers;
+  /// One timer per pass, accumulating over the environments it runs on.
+  std::map<std::string, std::unique_ptr<llvm::Timer>> Timers;
   llvm::Timer *get(const char *Name) {
     if (!Enabled)
       return nullptr;
-    Timers.push_back(std::make_unique<llvm::Timer>(Name, Name, Group));
-    return Timers.back().get();
+    auto &T = Timers[Name];
+    if (!T)
+      T = std::make_unique<llvm::Timer>(Name, Name, Group);
+    return T.get();
   }
 };
 } // namespace
@@ -92,22 +96,62 @@ std::unique_ptr<Program> sema::runFrontEnd(SourceManager &SM, DiagnosticEngine &
   if (stopAfter(Phase::TypeCheck))
     return P;
 
-  timed("evaluation", [&] { evaluateEnvironments(*P, Opts); });
-  if (stopAfter(Phase::Eval))
-    return P;
-
-  // The four validation stages, in the order the language defines. Later stages
-  // assume the shape the earlier ones check, but all run, so one pass reports
-  // every independent problem; checks skip values that failed earlier.
-  timed("schema stage", [&] { runSchemaStage(*P); });
-  if (stopAfter(Phase::Schema))
-    return P;
-  timed("reference stage", [&] { runReferenceStage(*P); });
-  if (stopAfter(Phase::Reference))
-    return P;
-  timed("security stage", [&] { runSecurityStage(*P); });
-  if (stopAfter(Phase::Security))
-    return P;
-  timed("compatibility stage", [&] { runCompatibilityStage(*P); });
+  // Each environment is validated as soon as it is evaluated, so that with
+  // DiscardValues memory holds the values of one environment at a time. All
+  // stages run, so one pass reports every independent problem; checks skip
+  // values that failed earlier. Diagnostics are regrouped so that they read as
+  // if each stage ran over every environment before the next one: evaluation,
+  // then the four validation stages in the order the language defines.
+  enum StageIndex { Evaluation, Schema, Reference, Security, Compatibility, NumStages };
+  const Phase StagePhases[NumStages] = {Phase::Eval, Phase::Schema, Phase::Reference,
+                                        Phase::Security, Phase::Compatibility};
+  const char *StageNames[NumStages] = {"evaluation", "schema stage", "reference stage",
+                                       "security stage", "compatibility stage"};
+  size_t Base = Diags.getDiagnostics().size();
+  std::vector<Diagnostic> ByStage[NumStages];
+  auto collect = [&](StageIndex S) {
+    for (Diagnostic &D : Diags.takeDiagnostics(Base))
+      ByStage[S].push_back(std::move(D));
+  };
+  auto runs = [&](StageIndex S) {
+    return StagePhases[S] <= Opts.StopAfter && !Diags.hasReachedErrorLimit();
+  };
+  auto validate = [&](EnvironmentModel &M) {
+    collect(Evaluation);
+    // The evaluation timer pauses while this environment is validated.
+    llvm::Timer *EvalTimer = Timers.get(StageNames[Evaluation]);
+    if (EvalTimer)
+      EvalTimer->stopTimer();
+    auto stage = [&](StageIndex S, void (*Run)(Program &, const EnvironmentModel &)) {
+      if (!runs(S))
+        return;
+      timed(StageNames[S], [&] { Run(*P, M); });
+      collect(S);
+    };
+    stage(Schema, runSchemaStage);
+    stage(Reference, runReferenceStage);
+    stage(Security, runSecurityStage);
+    stage(Compatibility, runCompatibilityStage);
+    if (Opts.DiscardValues) {
+      M.Env = Value();
+      M.Tier = Value();
+      std::vector<EvaluatedDecl>().swap(M.Decls);
+      M.Params.clear();
+    }
+    if (EvalTimer)
+      EvalTimer->startTimer();
+  };
+  timed(StageNames[Evaluation], [&] { evaluateEnvironments(*P, Opts, validate); });
+  collect(Evaluation);
+  if (runs(Reference)) {
+    // Unused declarations lead the reference stage, as when it ran on its own.
+    checkUnusedDeclarations(*P);
+    std::vector<Diagnostic> Unused = Diags.takeDiagnostics(Base);
+    ByStage[Reference].insert(ByStage[Reference].begin(),
+                              std::make_move_iterator(Unused.begin()),
+                              std::make_move_iterator(Unused.end()));
+  }
+  for (std::vector<Diagnostic> &Stage : ByStage)
+    Diags.appendTaken(std::move(Stage));
   return P;
 }

@@ -108,27 +108,25 @@ public:
   // Stage 1: schema
   //===--------------------------------------------------------------------===//
 
-  void runSchema() {
-    for (const EnvironmentModel &M : P.Environments) {
-      Env = &M;
-      if (M.Decl)
-        checkRequired(M.Env, *getDeclSchema(DeclKind::Environment), describe(M.Decl),
-                      M.Decl, M.Decl->Name.Range);
-      for (const EvaluatedDecl &E : M.Decls) {
-        if (!isUserDecl(E.Decl))
-          continue;
-        checkRequired(E.Val, *getDeclSchema(E.Decl->Kind), describe(E.Decl), E.Decl,
-                      E.Decl->Name.Range);
-        checkImageOrBuild(E);
-        checkScalarRanges(E);
-        checkCanarySteps(E);
-        checkRequestsAgainstLimits(E.Val, E.Decl);
-        checkPortNumbers(E);
-        checkCronLabels(E);
-      }
-      if (M.Decl)
-        checkScalarRanges({M.Decl, M.Env});
+  void runSchema(const EnvironmentModel &M) {
+    Env = &M;
+    if (M.Decl)
+      checkRequired(M.Env, *getDeclSchema(DeclKind::Environment), describe(M.Decl), M.Decl,
+                    M.Decl->Name.Range);
+    for (const EvaluatedDecl &E : M.Decls) {
+      if (!isUserDecl(E.Decl))
+        continue;
+      checkRequired(E.Val, *getDeclSchema(E.Decl->Kind), describe(E.Decl), E.Decl,
+                    E.Decl->Name.Range);
+      checkImageOrBuild(E);
+      checkScalarRanges(E);
+      checkCanarySteps(E);
+      checkRequestsAgainstLimits(E.Val, E.Decl);
+      checkPortNumbers(E);
+      checkCronLabels(E);
     }
+    if (M.Decl)
+      checkScalarRanges({M.Decl, M.Env});
   }
 
   bool isUserFile(FileID F) {
@@ -448,19 +446,20 @@ public:
   // Stage 2: references
   //===--------------------------------------------------------------------===//
 
-  void runReference() {
+  void runReference(const EnvironmentModel &M) {
+    Env = &M;
+    checkFeatureToggles(M);
+    for (const EvaluatedDecl &E : M.Decls) {
+      if (!isUserDecl(E.Decl))
+        continue;
+      checkProbePorts(E);
+      checkStageNames(E, M);
+    }
+  }
+
+  void checkUnusedDeclarations() {
     checkUnusedSecrets();
     checkUnusedParams();
-    for (const EnvironmentModel &M : P.Environments) {
-      Env = &M;
-      checkFeatureToggles(M);
-      for (const EvaluatedDecl &E : M.Decls) {
-        if (!isUserDecl(E.Decl))
-          continue;
-        checkProbePorts(E);
-        checkStageNames(E, M);
-      }
-    }
   }
 
   void checkUnusedSecrets() {
@@ -588,28 +587,26 @@ public:
   // Stage 3: security
   //===--------------------------------------------------------------------===//
 
-  void runSecurity() {
-    for (const EnvironmentModel &M : P.Environments) {
-      Env = &M;
-      for (const auto &[Name, V] : M.Params)
-        scanForCredentials(V, Name, nullptr);
-      if (M.Decl)
-        scanForCredentials(M.Env, "", M.Decl);
-      for (const EvaluatedDecl &E : M.Decls)
-        if (isUserDecl(E.Decl))
-          scanForCredentials(E.Val, "", E.Decl);
-      for (const EvaluatedDecl &E : M.Decls)
-        if (isUserDecl(E.Decl) && isWorkload(E.Decl->Kind)) {
-          checkSecretReaders(E, M);
-          checkImageRegistries(E, M);
-          checkNonRootImage(E, M);
-        }
-      checkRestrictedNonRoot(M);
-      if (M.tierHas("change_control"))
-        checkChangeControl(M);
-      if (M.tierHas("full_audit"))
-        checkFullAudit(M);
-    }
+  void runSecurity(const EnvironmentModel &M) {
+    Env = &M;
+    for (const auto &[Name, V] : M.Params)
+      scanForCredentials(V, Name, nullptr);
+    if (M.Decl)
+      scanForCredentials(M.Env, "", M.Decl);
+    for (const EvaluatedDecl &E : M.Decls)
+      if (isUserDecl(E.Decl))
+        scanForCredentials(E.Val, "", E.Decl);
+    for (const EvaluatedDecl &E : M.Decls)
+      if (isUserDecl(E.Decl) && isWorkload(E.Decl->Kind)) {
+        checkSecretReaders(E, M);
+        checkImageRegistries(E, M);
+        checkNonRootImage(E, M);
+      }
+    checkRestrictedNonRoot(M);
+    if (M.tierHas("change_control"))
+      checkChangeControl(M);
+    if (M.tierHas("full_audit"))
+      checkFullAudit(M);
   }
 
   struct CredentialPattern {
@@ -911,28 +908,26 @@ public:
   // Stage 4: compatibility
   //===--------------------------------------------------------------------===//
 
-  void runCompatibility() {
-    for (const EnvironmentModel &M : P.Environments) {
-      Env = &M;
-      checkExperimentalFeatures(M);
-      checkTierAllocation(M);
-      checkQuotaNeedsResources(M);
-      for (const EvaluatedDecl &E : M.Decls) {
-        if (!isUserDecl(E.Decl))
-          continue;
-        if (E.Decl->Kind == DeclKind::Secret)
-          checkSecretTiming(E);
-        if (E.Decl->Kind != DeclKind::Service && E.Decl->Kind != DeclKind::Worker)
-          continue;
-        checkCanaryEnvironment(E, M);
-        checkBlueGreenPort(E);
-        checkAutoscaler(E);
-        checkScaleToZero(E);
-        checkDisruptionBudget(E);
-        checkReplicasInRange(E);
-        checkRollingUnavailability(E);
-        checkTierMaxReplicas(E, M);
-      }
+  void runCompatibility(const EnvironmentModel &M) {
+    Env = &M;
+    checkExperimentalFeatures(M);
+    checkTierAllocation(M);
+    checkQuotaNeedsResources(M);
+    for (const EvaluatedDecl &E : M.Decls) {
+      if (!isUserDecl(E.Decl))
+        continue;
+      if (E.Decl->Kind == DeclKind::Secret)
+        checkSecretTiming(E);
+      if (E.Decl->Kind != DeclKind::Service && E.Decl->Kind != DeclKind::Worker)
+        continue;
+      checkCanaryEnvironment(E, M);
+      checkBlueGreenPort(E);
+      checkAutoscaler(E);
+      checkScaleToZero(E);
+      checkDisruptionBudget(E);
+      checkReplicasInRange(E);
+      checkRollingUnavailability(E);
+      checkTierMaxReplicas(E, M);
     }
   }
 
@@ -1190,7 +1185,14 @@ private:
 
 } // namespace
 
-void sema::runSchemaStage(Program &P) { Validator(P).runSchema(); }
-void sema::runReferenceStage(Program &P) { Validator(P).runReference(); }
-void sema::runSecurityStage(Program &P) { Validator(P).runSecurity(); }
-void sema::runCompatibilityStage(Program &P) { Validator(P).runCompatibility(); }
+void sema::runSchemaStage(Program &P, const EnvironmentModel &M) { Validator(P).runSchema(M); }
+void sema::checkUnusedDeclarations(Program &P) { Validator(P).checkUnusedDeclarations(); }
+void sema::runReferenceStage(Program &P, const EnvironmentModel &M) {
+  Validator(P).runReference(M);
+}
+void sema::runSecurityStage(Program &P, const EnvironmentModel &M) {
+  Validator(P).runSecurity(M);
+}
+void sema::runCompatibilityStage(Program &P, const EnvironmentModel &M) {
+  Validator(P).runCompatibility(M);
+}

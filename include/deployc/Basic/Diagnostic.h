@@ -143,6 +143,11 @@ public:
   bool hasReachedErrorLimit() const { return LimitReached; }
 
   llvm::ArrayRef<Diagnostic> getDiagnostics() const { return Diags; }
+  /// Removes the diagnostics from position Begin on and returns them; with
+  /// appendTaken, passes that run interleaved still report in their own order.
+  std::vector<Diagnostic> takeDiagnostics(size_t Begin);
+  /// Puts back diagnostics taken before (they stay counted).
+  void appendTaken(std::vector<Diagnostic> Taken);
   const SourceManager &getSourceManager() const { return SM; }
   void clear();
 

@@ -10,6 +10,7 @@
 #define DEPLOYC_SEMA_SEMA_H
 
 #include "deployc/Sema/Program.h"
+#include "llvm/ADT/STLFunctionalExtras.h"
 #include <functional>
 #include <memory>
 #include <optional>
@@ -39,6 +40,9 @@ struct FrontEndOptions {
   /// `--set NAME=VALUE` in order; later ones win.
   std::vector<std::pair<std::string, std::string>> Overrides;
   Phase StopAfter = Phase::All;
+  /// Drop each environment's values once it is validated (`check` needs only
+  /// the diagnostics): memory then holds one environment at a time.
+  bool DiscardValues = false;
   /// Reads imported files; the language server passes one that prefers open
   /// editor buffers. Unset: the file system.
   std::function<std::optional<std::string>(llvm::StringRef Path)> ReadFile;
@@ -62,11 +66,17 @@ void loadImports(Program &P, const FrontEndOptions &Opts);
 void collectDeclarations(Program &P);
 void checkTypes(Program &P);
 void parseOverrides(Program &P, const FrontEndOptions &Opts);
-void evaluateEnvironments(Program &P, const FrontEndOptions &Opts);
-void runSchemaStage(Program &P);
-void runReferenceStage(Program &P);
-void runSecurityStage(Program &P);
-void runCompatibilityStage(Program &P);
+/// Evaluates the environments in order, calling OnEvaluated on each as soon as
+/// it is complete (and before the next one starts).
+void evaluateEnvironments(Program &P, const FrontEndOptions &Opts,
+                          llvm::function_ref<void(EnvironmentModel &)> OnEvaluated);
+/// The validation stages, each over one evaluated environment.
+void runSchemaStage(Program &P, const EnvironmentModel &M);
+/// The part of the reference stage that does not depend on an environment.
+void checkUnusedDeclarations(Program &P);
+void runReferenceStage(Program &P, const EnvironmentModel &M);
+void runSecurityStage(Program &P, const EnvironmentModel &M);
+void runCompatibilityStage(Program &P, const EnvironmentModel &M);
 
 } // namespace deployc::sema
 
