@@ -38,12 +38,12 @@ struct Compilation {
   }
 
   /// Runs the front end up to StopAfter (or --stop-after when earlier).
-  /// Commands that need only the diagnostics pass DiscardValues. Returns false
-  /// on a usage error in the options.
+  /// Keeps says what the command reads afterwards (see FrontEndOptions).
+  /// Returns false on a usage error in the options.
   bool runFrontEnd(sema::Phase StopAfter, llvm::raw_ostream &Err,
-                   bool DiscardValues = false) {
+                   sema::FrontEndOptions::Keep Keeps = sema::FrontEndOptions::Keep::Everything) {
     sema::FrontEndOptions FO;
-    FO.DiscardValues = DiscardValues;
+    FO.Keeps = Keeps;
     FO.StdlibPath = Opts.StdlibPath;
     FO.OnlyEnvironment = Opts.Environment;
     FO.StopAfter = StopAfter;

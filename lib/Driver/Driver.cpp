@@ -14,6 +14,11 @@
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Process.h"
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <unistd.h>
+#include <optional>
 
 using namespace deployc;
 using namespace deployc::driver;
@@ -38,7 +43,7 @@ int driver::runCheck(const DriverOptions &Opts, llvm::raw_ostream &Out,
                      llvm::raw_ostream &Err) {
   Compilation C(Opts);
   bool Loaded = C.loadInputs();
-  if (!C.runFrontEnd(sema::Phase::All, Err, /*DiscardValues=*/true))
+  if (!C.runFrontEnd(sema::Phase::All, Err, sema::FrontEndOptions::Keep::Diagnostics))
     return ExitUsage;
   bool Verified = C.emitDiagnostics(Out, Err);
   if (Opts.Verify)
@@ -105,11 +110,67 @@ static emit::SourceLocation sourceLocation(llvm::StringRef Spec, llvm::StringRef
   return {relative(From, To), relative(To, From)};
 }
 
+namespace {
+/// The text of `emit -o -`, printed only when every file succeeded. It waits
+/// in an unnamed temporary file (under $TMPDIR) rather than in memory, which
+/// would otherwise grow with the output (45 MB at 10,000 services).
+class HeldOutput {
+public:
+  HeldOutput() {
+    int FD;
+    llvm::SmallString<128> Path;
+    if (std::error_code EC = llvm::sys::fs::createTemporaryFile("deployc-emit", "yaml", FD, Path)) {
+      Error = EC.message();
+      return;
+    }
+    llvm::sys::fs::remove(Path);
+    File = fdopen(FD, "w+b");
+    if (!File) {
+      Error = std::strerror(errno);
+      ::close(FD);
+    }
+  }
+  ~HeldOutput() {
+    if (File)
+      std::fclose(File);
+  }
+  HeldOutput(const HeldOutput &) = delete;
+  HeldOutput &operator=(const HeldOutput &) = delete;
+
+  /// Appends Text; returns a description of the failure, or "".
+  std::string add(llvm::StringRef Text) {
+    if (Error.empty() && std::fwrite(Text.data(), 1, Text.size(), File) != Text.size())
+      Error = std::strerror(errno);
+    return failure();
+  }
+  /// Writes everything added to Out; returns a description of the failure, or "".
+  std::string copyTo(llvm::raw_ostream &Out) {
+    if (Error.empty() && (std::fflush(File) != 0 || std::fseek(File, 0, SEEK_SET) != 0))
+      Error = std::strerror(errno);
+    if (!Error.empty())
+      return failure();
+    char Buf[1 << 16];
+    while (size_t N = std::fread(Buf, 1, sizeof Buf, File))
+      Out.write(Buf, N);
+    if (std::ferror(File))
+      Error = std::strerror(errno);
+    return failure();
+  }
+
+private:
+  std::string failure() const {
+    return Error.empty() ? Error : "cannot hold the output in a temporary file: " + Error;
+  }
+  std::FILE *File = nullptr;
+  std::string Error;
+};
+} // namespace
+
 int driver::runEmit(const DriverOptions &Opts, unsigned Targets, llvm::StringRef OutDir,
                     llvm::raw_ostream &Out, llvm::raw_ostream &Err) {
   Compilation C(Opts);
   bool Loaded = C.loadInputs();
-  if (!C.runFrontEnd(sema::Phase::All, Err))
+  if (!C.runFrontEnd(sema::Phase::All, Err, sema::FrontEndOptions::Keep::Values))
     return ExitUsage;
   auto finish = [&](int Code) {
     renderDiagnosticsText(Err, C.SM, C.Diags.getDiagnostics(), C.useColor(Err));
@@ -144,16 +205,20 @@ int driver::runEmit(const DriverOptions &Opts, unsigned Targets, llvm::StringRef
       WriteFailure = llvm::toString(std::move(E));
   };
   emit::SourceLocation Src = sourceLocation(Opts.Inputs.front(), OutDir);
-  // For `-o -`: the files in order, printed only when all succeeded (one
-  // string would need twice its size while growing).
-  std::vector<std::string> Stream;
+  std::optional<HeldOutput> Stream;
+  if (OutDir == "-")
+    Stream.emplace();
   bool SharedDone = false;
-  for (const sema::EnvironmentModel &M : C.Prog->Environments) {
+  for (sema::EnvironmentModel &M : C.Prog->Environments) {
     plan::Environment Env = plan::lowerEnvironment(*C.Prog, M);
+    // Only the plan is read from here on.
+    M = sema::EnvironmentModel();
     if (Targets & emit::TargetKubernetes) {
       if (OutDir == "-")
-        emit::emitKubernetes(Env, C.Diags,
-                             [&](emit::EmittedFile F) { Stream.push_back(std::move(F.Contents)); });
+        emit::emitKubernetes(Env, C.Diags, [&](const emit::EmittedFile &F) {
+          if (WriteFailure.empty() && !C.Diags.hasErrors())
+            WriteFailure = Stream->add(F.Contents);
+        });
       else
         emit::emitKubernetes(Env, C.Diags, write);
     }
@@ -170,13 +235,10 @@ int driver::runEmit(const DriverOptions &Opts, unsigned Targets, llvm::StringRef
   }
   if (C.Diags.hasErrors())
     return finish(ExitErrors);
-  if (OutDir == "-") {
-    for (const std::string &Chunk : Stream)
-      Out << Chunk;
-    return finish(ExitSuccess);
-  }
+  if (Stream && WriteFailure.empty())
+    WriteFailure = Stream->copyTo(Out);
   // With no file at all the folder still becomes an (empty) output folder.
-  if (WriteFailure.empty() && haveWriter())
+  if (OutDir != "-" && WriteFailure.empty() && haveWriter())
     if (llvm::Error E = Writer->commit())
       WriteFailure = llvm::toString(std::move(E));
   if (!WriteFailure.empty()) {

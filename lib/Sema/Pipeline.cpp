@@ -97,7 +97,7 @@ std::unique_ptr<Program> sema::runFrontEnd(SourceManager &SM, DiagnosticEngine &
     return P;
 
   // Each environment is validated as soon as it is evaluated, so that with
-  // DiscardValues memory holds the values of one environment at a time. All
+  // Keep::Diagnostics memory holds the values of one environment at a time. All
   // stages run, so one pass reports every independent problem; checks skip
   // values that failed earlier. Diagnostics are regrouped so that they read as
   // if each stage ran over every environment before the next one: evaluation,
@@ -132,7 +132,7 @@ std::unique_ptr<Program> sema::runFrontEnd(SourceManager &SM, DiagnosticEngine &
     stage(Reference, runReferenceStage);
     stage(Security, runSecurityStage);
     stage(Compatibility, runCompatibilityStage);
-    if (Opts.DiscardValues) {
+    if (Opts.Keeps == FrontEndOptions::Keep::Diagnostics) {
       M.Env = Value();
       M.Tier = Value();
       std::vector<EvaluatedDecl>().swap(M.Decls);
@@ -143,6 +143,8 @@ std::unique_ptr<Program> sema::runFrontEnd(SourceManager &SM, DiagnosticEngine &
   };
   timed(StageNames[Evaluation], [&] { evaluateEnvironments(*P, Opts, validate); });
   collect(Evaluation);
+  if (Opts.Keeps != FrontEndOptions::Keep::Everything)
+    P->dropTypeFacts();
   if (runs(Reference)) {
     // Unused declarations lead the reference stage, as when it ran on its own.
     checkUnusedDeclarations(*P);

@@ -68,6 +68,13 @@ const Type *Program::getType(const Expr *E) const {
   return It == ExprTypes.end() ? nullptr : It->second;
 }
 
+void Program::dropTypeFacts() {
+  // Assigning fresh maps frees their buckets (clear() keeps them).
+  Resolutions = {};
+  ExprTypes = {};
+  EntryFields = {};
+}
+
 std::vector<const FieldEntry *> sema::getSecretComponents(const BlockDecl &T) {
   std::vector<const FieldEntry *> Out;
   for (const Entry *E : T.Body->Entries)

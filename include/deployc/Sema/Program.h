@@ -105,6 +105,9 @@ public:
   llvm::DenseMap<const ast::Decl *, unsigned> UseCounts;
 
   const Type *getType(const ast::Expr *E) const;
+  /// Frees what only evaluation reads (resolutions, types, entry fields),
+  /// for callers that go on from the values alone.
+  void dropTypeFacts();
 
   // Evaluation.
   /// `--set NAME=VALUE`, already parsed.

@@ -40,9 +40,13 @@ struct FrontEndOptions {
   /// `--set NAME=VALUE` in order; later ones win.
   std::vector<std::pair<std::string, std::string>> Overrides;
   Phase StopAfter = Phase::All;
-  /// Drop each environment's values once it is validated (`check` needs only
-  /// the diagnostics): memory then holds one environment at a time.
-  bool DiscardValues = false;
+  /// What the caller reads from the Program afterwards. Whatever it does not
+  /// read is freed as soon as no later pass needs it, so that less is held at
+  /// once: with Values, the facts of type checking go after evaluation (emit
+  /// lowers the values only); with Diagnostics, also each environment's values
+  /// once it is validated (check), so one environment is held at a time.
+  enum class Keep : uint8_t { Everything, Values, Diagnostics };
+  Keep Keeps = Keep::Everything;
   /// Reads imported files; the language server passes one that prefers open
   /// editor buffers. Unset: the file system.
   std::function<std::optional<std::string>(llvm::StringRef Path)> ReadFile;
