@@ -11,18 +11,11 @@
 using namespace deployc;
 using namespace deployc::sema;
 
-struct Value::Payload {
-  std::string Tag;
-  std::vector<Value> Elements;
-  std::vector<Field> Fields;
-  std::vector<SecretPart> Parts;
-};
-
 Value::Payload &Value::mutablePayload() {
   if (!P)
-    P = std::make_shared<Payload>();
-  else if (P.use_count() > 1)
-    P = std::make_shared<Payload>(*P);
+    P = new Payload();
+  else if (P->isShared())
+    P = new Payload(*P);
   return *P;
 }
 

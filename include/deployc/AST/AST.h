@@ -14,10 +14,12 @@
 
 #include "deployc/Basic/SourceManager.h"
 #include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Allocator.h"
 #include "llvm/Support/Casting.h"
 #include <memory>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 namespace deployc::ast {
@@ -432,19 +434,39 @@ struct Module {
 class ASTContext {
 public:
   template <typename T, typename... Args> T *create(Args &&...A) {
-    auto N = std::make_unique<T>(std::forward<Args>(A)...);
-    T *Raw = N.get();
-    Nodes.push_back(std::move(N));
-    return Raw;
+    return new (std::get<llvm::SpecificBumpPtrAllocator<T>>(Nodes).Allocate())
+        T(std::forward<Args>(A)...);
   }
   Module *createModule() {
     Modules.push_back(std::make_unique<Module>());
     return Modules.back().get();
   }
-  size_t getNumNodes() const { return Nodes.size(); }
 
 private:
-  std::vector<std::unique_ptr<Node>> Nodes;
+  // One arena per node class: nodes carry no allocation header and need no
+  // owning pointer each (a large spec has a million of them), and they are
+  // destroyed all at once with the context.
+  std::tuple<llvm::SpecificBumpPtrAllocator<ImportDecl>,
+             llvm::SpecificBumpPtrAllocator<ParamDecl>,
+             llvm::SpecificBumpPtrAllocator<BlockDecl>, llvm::SpecificBumpPtrAllocator<Block>,
+             llvm::SpecificBumpPtrAllocator<AssignEntry>,
+             llvm::SpecificBumpPtrAllocator<BlockEntry>,
+             llvm::SpecificBumpPtrAllocator<ConditionEntry>,
+             llvm::SpecificBumpPtrAllocator<FieldEntry>,
+             llvm::SpecificBumpPtrAllocator<NamedType>, llvm::SpecificBumpPtrAllocator<ListType>,
+             llvm::SpecificBumpPtrAllocator<IntLiteral>,
+             llvm::SpecificBumpPtrAllocator<FloatLiteral>,
+             llvm::SpecificBumpPtrAllocator<QuantityLiteral>,
+             llvm::SpecificBumpPtrAllocator<BoolLiteral>,
+             llvm::SpecificBumpPtrAllocator<StringLiteral>,
+             llvm::SpecificBumpPtrAllocator<ListExpr>, llvm::SpecificBumpPtrAllocator<NameExpr>,
+             llvm::SpecificBumpPtrAllocator<MemberExpr>, llvm::SpecificBumpPtrAllocator<CallExpr>,
+             llvm::SpecificBumpPtrAllocator<ConstructorExpr>,
+             llvm::SpecificBumpPtrAllocator<BlockExpr>, llvm::SpecificBumpPtrAllocator<UnaryExpr>,
+             llvm::SpecificBumpPtrAllocator<BinaryExpr>,
+             llvm::SpecificBumpPtrAllocator<RangeExpr>, llvm::SpecificBumpPtrAllocator<IfExpr>,
+             llvm::SpecificBumpPtrAllocator<ErrorExpr>>
+      Nodes;
   std::vector<std::unique_ptr<Module>> Modules;
 };
 

@@ -15,7 +15,9 @@
 
 #include "deployc/AST/AST.h"
 #include "llvm/ADT/ArrayRef.h"
+#include "llvm/ADT/IntrusiveRefCntPtr.h"
 #include "llvm/ADT/StringRef.h"
+#include <atomic>
 #include <memory>
 #include <optional>
 #include <string>
@@ -76,14 +78,16 @@ public:
   SourceRange getOrigin() const { return Origin; }
   void setOrigin(SourceRange R) { Origin = R; }
 
-  bool getBool() const { return I != 0; }
-  int64_t getInt() const { return I; }
-  double getFloat() const { return F; }
+  bool getBool() const { return getInt() != 0; }
+  /// Bool, Int and the quantities (0 for other kinds).
+  int64_t getInt() const { return hasInt() ? I : 0; }
+  /// Float and Percent (0 for other kinds).
+  double getFloat() const { return hasFloat() ? F : 0; }
   /// Numeric value as a double (Int, Float, quantities, percent).
   double asNumber() const;
   const std::string &getString() const { return Text; }
   const std::string &getEnum() const { return Text; }
-  const ast::BlockDecl *getDecl() const { return Decl; }
+  const ast::BlockDecl *getDecl() const { return K == Kind::Ref ? Decl : nullptr; }
   const std::string &getTag() const;
 
   llvm::ArrayRef<SecretPart> getSecretParts() const;
@@ -116,14 +120,42 @@ private:
   Value(Kind K, SourceRange R) : K(K), Origin(R) {}
   struct Payload;
   Payload &mutablePayload();
+  bool hasFloat() const { return K == Kind::Float || K == Kind::Percent; }
+  bool hasInt() const { return !hasFloat() && K != Kind::Ref; }
 
+  // Laid out small: an evaluated environment of a large spec holds millions.
   Kind K = Kind::Null;
-  int64_t I = 0;
-  double F = 0;
-  std::string Text;
-  const ast::BlockDecl *Decl = nullptr;
-  std::shared_ptr<Payload> P;
   SourceRange Origin;
+  union {
+    int64_t I = 0;             ///< Bool, Int and the quantities.
+    double F;                  ///< Float and Percent.
+    const ast::BlockDecl *Decl; ///< Ref.
+  };
+  std::string Text;
+  llvm::IntrusiveRefCntPtr<Payload> P;
+};
+
+/// The shared part of lists, ranges, objects and secrets.
+struct Value::Payload {
+  Payload() = default;
+  Payload(const Payload &Other)
+      : Tag(Other.Tag), Elements(Other.Elements), Fields(Other.Fields), Parts(Other.Parts) {}
+  Payload &operator=(const Payload &) = delete;
+
+  void Retain() const { Refs.fetch_add(1, std::memory_order_relaxed); }
+  void Release() const {
+    if (Refs.fetch_sub(1, std::memory_order_acq_rel) == 1)
+      delete this;
+  }
+  bool isShared() const { return Refs.load(std::memory_order_acquire) > 1; }
+
+  std::string Tag;
+  std::vector<Value> Elements;
+  std::vector<Field> Fields;
+  std::vector<SecretPart> Parts;
+
+private:
+  mutable std::atomic<unsigned> Refs{0};
 };
 
 /// Quantity kinds a unit can denote.
