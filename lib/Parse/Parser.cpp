@@ -230,6 +230,11 @@ private:
   Expr *buildNumber(Token *T);
   std::optional<Ident> buildIdent(DeployParser::IdentContext *C);
   std::optional<Ident> buildKeyOrLabel(antlr4::ParserRuleContext *C);
+  /// An entry's label, kept by the context (null when malformed).
+  const Ident *buildLabel(antlr4::ParserRuleContext *C) {
+    std::optional<Ident> L = buildKeyOrLabel(C);
+    return L ? Ctx.createLabel(std::move(*L)) : nullptr;
+  }
   std::string docCommentBefore(antlr4::ParserRuleContext *C);
   Expr *errorExpr(antlr4::ParserRuleContext *C) {
     return Ctx.create<ErrorExpr>(C ? rangeOf(C) : SourceRange(File, 0, 0));
@@ -757,14 +762,14 @@ Entry *ParseSession::buildEntry(DeployParser::EntryContext *C) {
     auto Key = buildKeyOrLabel(A->key);
     if (!Key)
       return nullptr;
-    std::optional<Ident> Label = A->label ? buildKeyOrLabel(A->label) : std::nullopt;
+    const Ident *Label = A->label ? buildLabel(A->label) : nullptr;
     Expr *V = A->expr() ? buildExpr(A->expr()) : errorExpr(C);
     Result = Ctx.create<AssignEntry>(rangeOf(C), *Key, Label, V);
   } else if (auto *B = alternativeAs<DeployParser::BlockEntryContext>(C)) {
     auto Key = buildKeyOrLabel(B->key);
     if (!Key || !B->block())
       return nullptr;
-    std::optional<Ident> Label = B->label ? buildKeyOrLabel(B->label) : std::nullopt;
+    const Ident *Label = B->label ? buildLabel(B->label) : nullptr;
     Result = Ctx.create<BlockEntry>(rangeOf(C), *Key, Label, buildBlock(B->block()));
   } else if (auto *Cd = alternativeAs<DeployParser::ConditionEntryContext>(C)) {
     auto Key = buildKeyOrLabel(Cd->key);
@@ -783,10 +788,11 @@ Entry *ParseSession::buildEntry(DeployParser::EntryContext *C) {
       return nullptr;
     Expr *Default = F->expr() ? buildExpr(F->expr()) : nullptr;
     Block *Options = F->block() ? buildBlock(F->block()) : nullptr;
-    Result = Ctx.create<FieldEntry>(rangeOf(C), *Key, *Label, T, Default, Options);
+    Result = Ctx.create<FieldEntry>(rangeOf(C), *Key, Ctx.createLabel(*Label), T, Default,
+                                    Options);
   }
   if (Result)
-    Result->Doc = docCommentBefore(C);
+    Result->Doc = Ctx.save(docCommentBefore(C));
   return Result;
 }
 

@@ -32,7 +32,7 @@ TEST(ParserTest, BlockDeclWithEntries) {
   ASSERT_EQ(D->Body->Entries.size(), 3u);
   auto *Port = llvm::dyn_cast<AssignEntry>(D->Body->Entries[1]);
   ASSERT_NE(Port, nullptr);
-  ASSERT_TRUE(Port->Label.has_value());
+  ASSERT_TRUE(Port->Label);
   EXPECT_EQ(Port->Label->Name, "http");
   EXPECT_TRUE(llvm::isa<BlockEntry>(D->Body->Entries[2]));
 }

@@ -16,6 +16,7 @@
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Allocator.h"
 #include "llvm/Support/Casting.h"
+#include "llvm/Support/StringSaver.h"
 #include <memory>
 #include <optional>
 #include <string>
@@ -303,22 +304,24 @@ public:
 class Entry : public Node {
 public:
   Ident Key;
-  std::optional<Ident> Label;
-  std::string Doc; ///< `///` comments directly above the entry.
+  /// Null when the entry has none; owned by the ASTContext. Entries are the
+  /// most numerous nodes, and few have a label or a doc comment.
+  const Ident *Label;
+  llvm::StringRef Doc; ///< `///` comments directly above the entry.
   static bool classof(const Node *N) {
     return N->getKind() >= NK::FirstEntry && N->getKind() <= NK::LastEntry;
   }
 
 protected:
-  Entry(NK Kind, SourceRange R, Ident Key, std::optional<Ident> Label)
-      : Node(Kind, R), Key(std::move(Key)), Label(std::move(Label)) {}
+  Entry(NK Kind, SourceRange R, Ident Key, const Ident *Label)
+      : Node(Kind, R), Key(std::move(Key)), Label(Label) {}
 };
 
 /// `key = value` or `key label = value` (`port http = 8080`).
 class AssignEntry : public Entry {
 public:
-  AssignEntry(SourceRange R, Ident Key, std::optional<Ident> Label, Expr *Value)
-      : Entry(NK::AssignEntry, R, std::move(Key), std::move(Label)), Value(Value) {}
+  AssignEntry(SourceRange R, Ident Key, const Ident *Label, Expr *Value)
+      : Entry(NK::AssignEntry, R, std::move(Key), Label), Value(Value) {}
   Expr *Value;
   static bool classof(const Node *N) { return N->getKind() == NK::AssignEntry; }
 };
@@ -326,8 +329,8 @@ public:
 /// `key { ... }` or `key label { ... }` (`queue "orders" { ... }`, `on prod { ... }`).
 class BlockEntry : public Entry {
 public:
-  BlockEntry(SourceRange R, Ident Key, std::optional<Ident> Label, Block *Body)
-      : Entry(NK::BlockEntry, R, std::move(Key), std::move(Label)), Body(Body) {}
+  BlockEntry(SourceRange R, Ident Key, const Ident *Label, Block *Body)
+      : Entry(NK::BlockEntry, R, std::move(Key), Label), Body(Body) {}
   Block *Body;
   static bool classof(const Node *N) { return N->getKind() == NK::BlockEntry; }
 };
@@ -336,7 +339,7 @@ public:
 class ConditionEntry : public Entry {
 public:
   ConditionEntry(SourceRange R, Ident Key, BinaryOp Op, SourceRange OpRange, Expr *Value)
-      : Entry(NK::ConditionEntry, R, std::move(Key), std::nullopt), Op(Op),
+      : Entry(NK::ConditionEntry, R, std::move(Key), nullptr), Op(Op),
         OpRange(OpRange), Value(Value) {}
   BinaryOp Op;
   SourceRange OpRange;
@@ -347,9 +350,9 @@ public:
 /// `component port: port = 5432 { ... }` in a secret type.
 class FieldEntry : public Entry {
 public:
-  FieldEntry(SourceRange R, Ident Key, Ident Label, TypeExpr *Type, Expr *Default,
+  FieldEntry(SourceRange R, Ident Key, const Ident *Label, TypeExpr *Type, Expr *Default,
              Block *Options)
-      : Entry(NK::FieldEntry, R, std::move(Key), std::move(Label)), Type(Type),
+      : Entry(NK::FieldEntry, R, std::move(Key), Label), Type(Type),
         Default(Default), Options(Options) {}
   TypeExpr *Type;
   Expr *Default;
@@ -441,6 +444,15 @@ public:
     Modules.push_back(std::make_unique<Module>());
     return Modules.back().get();
   }
+  /// An entry's label.
+  const Ident *createLabel(Ident Label) {
+    return new (std::get<llvm::SpecificBumpPtrAllocator<Ident>>(Nodes).Allocate())
+        Ident(std::move(Label));
+  }
+  /// A copy of Text that lives as long as the context.
+  llvm::StringRef save(llvm::StringRef Text) {
+    return Text.empty() ? llvm::StringRef() : Saver.save(Text);
+  }
 
 private:
   // One arena per node class: nodes carry no allocation header and need no
@@ -465,8 +477,10 @@ private:
              llvm::SpecificBumpPtrAllocator<BlockExpr>, llvm::SpecificBumpPtrAllocator<UnaryExpr>,
              llvm::SpecificBumpPtrAllocator<BinaryExpr>,
              llvm::SpecificBumpPtrAllocator<RangeExpr>, llvm::SpecificBumpPtrAllocator<IfExpr>,
-             llvm::SpecificBumpPtrAllocator<ErrorExpr>>
+             llvm::SpecificBumpPtrAllocator<ErrorExpr>, llvm::SpecificBumpPtrAllocator<Ident>>
       Nodes;
+  llvm::BumpPtrAllocator Text;
+  llvm::StringSaver Saver{Text};
   std::vector<std::unique_ptr<Module>> Modules;
 };
 
