@@ -102,40 +102,45 @@ bool looksNumeric(llvm::StringRef S) {
   return I == S.size();
 }
 
-/// Characters a plain scalar cannot hold: controls (tab, line breaks), C1
-/// controls, a byte order mark.
-bool hasUnprintable(llvm::StringRef S) {
-  for (size_t I = 0; I < S.size(); ++I) {
+/// True when a plain scalar with this text would not read back as this string.
+/// One pass over the text: it runs for every key and string emitted.
+bool needsQuotes(llvm::StringRef S) {
+  if (S.empty())
+    return true;
+  char First = S.front();
+  // YAML 1.1 booleans and null are at most five letters; numbers start with a
+  // digit, a sign or a dot.
+  if (S.size() <= 5 &&
+      isOneOf(S, {"true", "false", "yes", "no", "on", "off", "y", "n", "null", "~", "True",
+                  "False", "TRUE", "FALSE", "Yes", "No", "YES", "NO", "On", "Off", "ON", "OFF",
+                  "Null", "NULL", "Y", "N"}))
+    return true;
+  if ((isDigit(First) || First == '-' || First == '+' || First == '.') && looksNumeric(S))
+    return true;
+  // Leading indicators change the meaning of a plain scalar.
+  static const llvm::StringRef Indicators = ",[]{}#&*!|>'\"%@`";
+  if (Indicators.contains(First) || First == ' ' || S.back() == ' ' || S.back() == ':')
+    return true;
+  // `-`, `?` and `:` start a block only when a space follows.
+  if ((First == '-' || First == '?' || First == ':') && (S.size() == 1 || S[1] == ' '))
+    return true;
+  // Embedded `: ` and ` #`, and what a plain scalar cannot hold: controls
+  // (tab, line breaks), C1 controls, a byte order mark.
+  for (size_t I = 0, E = S.size(); I < E; ++I) {
     unsigned char C = S[I];
+    if (C > ' ' && C < 0x7F && C != ':')
+      continue;
     if (C < 0x20 || C == 0x7F)
       return true;
-    if (C == 0xC2 && I + 1 < S.size() && (unsigned char)S[I + 1] >= 0x80 &&
-        (unsigned char)S[I + 1] <= 0x9F && (unsigned char)S[I + 1] != 0x85)
+    unsigned char Next = I + 1 < E ? S[I + 1] : 0;
+    if ((C == ':' && Next == ' ') || (C == ' ' && Next == '#'))
+      return true;
+    if (C == 0xC2 && Next >= 0x80 && Next <= 0x9F && Next != 0x85)
       return true;
     if (C == 0xEF && S.substr(I, 3) == "\xEF\xBB\xBF")
       return true;
   }
   return false;
-}
-
-/// True when a plain scalar with this text would not read back as this string.
-bool needsQuotes(llvm::StringRef S) {
-  if (S.empty())
-    return true;
-  if (isOneOf(S, {"true", "false", "yes", "no", "on", "off", "y", "n", "null", "~", "True",
-                  "False", "TRUE", "FALSE", "Yes", "No", "YES", "NO", "On", "Off", "ON", "OFF",
-                  "Null", "NULL", "Y", "N"}) ||
-      looksNumeric(S))
-    return true;
-  // Leading indicators and embedded `: ` / ` #` change the meaning of a plain scalar.
-  static const llvm::StringRef Indicators = ",[]{}#&*!|>'\"%@`";
-  if (Indicators.contains(S.front()) || S.front() == ' ' || S.back() == ' ' || S.back() == ':')
-    return true;
-  // `-`, `?` and `:` start a block only when a space follows.
-  if ((S.front() == '-' || S.front() == '?' || S.front() == ':') &&
-      (S.size() == 1 || S[1] == ' '))
-    return true;
-  return S.contains(": ") || S.contains(" #") || hasUnprintable(S);
 }
 
 /// Decodes one UTF-8 sequence at I (advancing it); U+FFFD for invalid input.
