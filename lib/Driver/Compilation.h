@@ -5,6 +5,7 @@
 #include "deployc/Driver/Driver.h"
 #include "deployc/Parse/Parser.h"
 #include "deployc/Sema/Sema.h"
+#include "llvm/Support/BuryPointer.h"
 #include "llvm/Support/MemoryBuffer.h"
 
 namespace deployc::driver {
@@ -15,6 +16,12 @@ struct Compilation {
     Diags.setWarningsAsErrors(Opts.WarningsAsErrors);
     Diags.setErrorLimit(Opts.ErrorLimit);
   }
+  ~Compilation() {
+    if (Opts.DisableFree)
+      llvm::BuryPointer(std::move(Prog));
+  }
+  Compilation(const Compilation &) = delete;
+  Compilation &operator=(const Compilation &) = delete;
 
   /// Reads and parses the inputs; false on an I/O error (exit code 2).
   bool loadInputs() {

@@ -216,6 +216,7 @@ int main(int argc, char **argv) {
   Opts.Color = Color;
   Opts.Verify = Verify;
   Opts.StopAfter = StopAfter;
+  Opts.DisableFree = true;
   Opts.StdlibPath = findStdlib(StdlibPath, argv[0], (void *)&printVersion);
 
   int Result = ExitUsage;

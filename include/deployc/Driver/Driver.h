@@ -35,6 +35,10 @@ struct DriverOptions {
   std::string StdlibPath;               ///< Resolved by the tool.
   bool Verify = false;                  ///< -verify: compare with expected- comments.
   std::string StopAfter;                ///< --stop-after=PHASE.
+  /// The process exits right after the command: leave the program to the
+  /// operating system instead of freeing it node by node (clang's
+  /// -disable-free).
+  bool DisableFree = false;
 };
 
 /// Where the stdlib is: --stdlib-path, else $DEPLOYC_STDLIB, else
