@@ -497,8 +497,29 @@ bool ParseSession::lexAndFilter() {
   return true;
 }
 
+namespace {
+/// What ANTLR's adaptive prediction learns while it parses: a DFA per decision
+/// and a cache of prediction contexts. The generated parser shares one set
+/// between all its instances; each thread keeps its own instead, so that
+/// files can be parsed on several threads with no shared mutable state (the
+/// ATN itself is read-only).
+struct ThreadPrediction {
+  explicit ThreadPrediction(const antlr4::atn::ATN &ATN) {
+    DFAs.reserve(ATN.getNumberOfDecisions());
+    for (size_t I = 0; I < ATN.getNumberOfDecisions(); ++I)
+      DFAs.emplace_back(ATN.getDecisionState(I), I);
+  }
+  std::vector<antlr4::dfa::DFA> DFAs;
+  antlr4::atn::PredictionContextCache Contexts;
+};
+} // namespace
+
 void ParseSession::setUpParser() {
   Parser = std::make_unique<DeployParser>(Tokens.get());
+  thread_local ThreadPrediction Prediction(Parser->getATN());
+  // setInterpreter deletes the simulator the generated constructor made.
+  Parser->setInterpreter(new antlr4::atn::ParserATNSimulator(
+      Parser.get(), Parser->getATN(), Prediction.DFAs, Prediction.Contexts));
   Parser->removeErrorListeners();
   Listener = std::make_unique<SyntaxErrorListener>(*this);
 }

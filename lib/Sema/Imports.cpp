@@ -13,7 +13,13 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
+#include "llvm/Support/thread.h"
+#include <atomic>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <set>
+#include <thread>
 
 using namespace deployc;
 using namespace deployc::sema;
@@ -59,6 +65,7 @@ private:
     if (Done.count(M))
       return;
     Stack.push_back(M);
+    parseImportsAhead(M);
     for (ImportDecl *I : M->Imports) {
       Module *Target = resolve(M, I);
       if (!Target)
@@ -89,12 +96,22 @@ private:
     return llvm::sys::path::filename(M->Path).str();
   }
 
-  Module *resolve(Module *From, ImportDecl *I) {
-    std::string Path;
-    std::string ModuleName;
+  /// Where an import leads.
+  struct Location {
+    std::string Path;       ///< As resolved (shown in "looked in").
+    std::string ModuleName; ///< `std.tiers`; empty for file imports.
+    std::string Key;        ///< The canonical path: one module per file.
+    std::string Shown;      ///< The name diagnostics print for the file.
+  };
+
+  /// Where I leads; null (reported when Report is set) when it names nothing
+  /// importable.
+  std::optional<Location> locate(Module *From, ImportDecl *I, bool Report) {
+    Location L;
     if (I->namesNothing()) {
-      P.Diags.report(DiagID::EmptyImport, importRange(I));
-      return nullptr;
+      if (Report)
+        P.Diags.report(DiagID::EmptyImport, importRange(I));
+      return std::nullopt;
     }
     if (I->isFileImport()) {
       llvm::SmallString<256> P(I->FilePath);
@@ -103,77 +120,183 @@ private:
         llvm::sys::path::append(P, I->FilePath);
       }
       llvm::sys::path::remove_dots(P, /*remove_dot_dot=*/true);
-      Path = std::string(P);
+      L.Path = std::string(P);
     } else {
       if (I->ModulePath.front().Name != "std") {
-        P.Diags.report(DiagID::ModulePathNotStd, importRange(I),
-                       {I->getModuleName()});
-        return nullptr;
+        if (Report)
+          P.Diags.report(DiagID::ModulePathNotStd, importRange(I), {I->getModuleName()});
+        return std::nullopt;
       }
       llvm::SmallString<256> P(Opts.StdlibPath);
       for (size_t K = 1; K < I->ModulePath.size(); ++K)
         llvm::sys::path::append(P, I->ModulePath[K].Name);
       P += ".deploy";
-      Path = std::string(P);
-      ModuleName = I->getModuleName();
+      L.Path = std::string(P);
+      L.ModuleName = I->getModuleName();
     }
-    std::string Key = canonical(Path);
-    if (auto It = ByPath.find(Key); It != ByPath.end())
+    L.Key = canonical(L.Path);
+    // Stdlib files print as <stdlib>/NAME.deploy: the same on every machine.
+    L.Shown = L.ModuleName.empty() ? L.Path
+                                   : "<stdlib>" + L.Path.substr(Opts.StdlibPath.size());
+    return L;
+  }
+
+  Module *resolve(Module *From, ImportDecl *I) {
+    std::optional<Location> L = locate(From, I, /*Report=*/true);
+    if (!L)
+      return nullptr;
+    if (auto It = ByPath.find(L->Key); It != ByPath.end())
       return It->second;
 
-    std::optional<std::string> Contents;
-    if (Opts.ReadFile) {
-      Contents = Opts.ReadFile(Path);
-    } else if (auto Buf = llvm::MemoryBuffer::getFile(Path, /*IsText=*/true)) {
-      Contents = (*Buf)->getBuffer().str();
-    }
-    if (!Contents) {
-      std::string Shown = ModuleName.empty() ? I->FilePath : ModuleName;
-      std::string Looked = Path;
-      // `import std.tiers` names a module, not a declaration in one.
-      if (!ModuleName.empty() && I->Names.size() == 1 && !I->Wildcard) {
-        llvm::SmallString<256> Whole(llvm::sys::path::parent_path(Path));
-        llvm::sys::path::append(Whole, llvm::sys::path::stem(Path));
-        llvm::sys::path::append(Whole, I->Names.front().Name + ".deploy");
-        llvm::SmallString<256> Sibling(llvm::sys::path::parent_path(Path));
-        llvm::sys::path::append(Sibling, I->Names.front().Name + ".deploy");
-        std::string Full = ModuleName + "." + I->Names.front().Name;
-        if (llvm::sys::fs::exists(Sibling) || llvm::sys::fs::exists(Whole))
-          Looked += "; `" + Full + "` is a module: write `import " + Full +
-                    ".*` or `import " + Full + ".NAME`";
-      }
-      P.Diags.report(DiagID::ModuleNotFound, importRange(I), {Shown, Looked});
-      return nullptr;
-    }
-    // Stdlib files print as <stdlib>/NAME.deploy: the same on every machine.
-    std::string Shown = Path;
-    if (!ModuleName.empty())
-      Shown = "<stdlib>" + Path.substr(Opts.StdlibPath.size());
     Module *M;
-    if (Opts.LoadModule) {
-      M = Opts.LoadModule(Shown, std::move(*Contents), P.SM, P.Diags);
+    if (auto It = Ahead.find(L->Key); It != Ahead.end()) {
+      // Parsed ahead: its diagnostics come now, where parsing it would have.
+      for (const Diagnostic &D : It->second.Diags->getDiagnostics())
+        P.Diags.replay(D);
+      M = It->second.M;
+      P.Ctx.adopt(std::move(It->second.Ctx));
+      Ahead.erase(It);
     } else {
-      FileID F = P.SM.addBuffer(Shown, std::move(*Contents));
-      int64_t Bad = parse::findInvalidUTF8(P.SM.getBuffer(F));
-      if (Bad >= 0)
-        P.Diags.report(DiagID::InvalidUTF8, {F, uint32_t(Bad), uint32_t(Bad + 1)},
-                       {Path, std::to_string(Bad)});
-      M = parse::parseModule(P.SM, F, P.Ctx, P.Diags);
+      std::optional<std::string> Contents;
+      if (Opts.ReadFile) {
+        Contents = Opts.ReadFile(L->Path);
+      } else if (auto Buf = llvm::MemoryBuffer::getFile(L->Path, /*IsText=*/true)) {
+        Contents = (*Buf)->getBuffer().str();
+      }
+      if (!Contents) {
+        reportNotFound(*L, I);
+        return nullptr;
+      }
+      if (Opts.LoadModule) {
+        M = Opts.LoadModule(L->Shown, std::move(*Contents), P.SM, P.Diags);
+      } else {
+        FileID F = P.SM.addBuffer(L->Shown, std::move(*Contents));
+        M = parseFile(P.SM, F, L->Path, P.Ctx, P.Diags);
+      }
     }
     FileID F = M->File;
-    M->Path = Path;
-    M->ModuleName = ModuleName;
-    M->IsStdlib = !ModuleName.empty() || From->IsStdlib;
+    M->Path = L->Path;
+    M->ModuleName = L->ModuleName;
+    M->IsStdlib = !L->ModuleName.empty() || From->IsStdlib;
     if (!M->IsStdlib)
       P.UserFiles.push_back(F);
     P.Modules.push_back(M);
-    ByPath[Key] = M;
+    ByPath[L->Key] = M;
     return M;
   }
+
+  void reportNotFound(const Location &L, ImportDecl *I) {
+    std::string Shown = L.ModuleName.empty() ? I->FilePath : L.ModuleName;
+    std::string Looked = L.Path;
+    // `import std.tiers` names a module, not a declaration in one.
+    if (!L.ModuleName.empty() && I->Names.size() == 1 && !I->Wildcard) {
+      llvm::SmallString<256> Whole(llvm::sys::path::parent_path(L.Path));
+      llvm::sys::path::append(Whole, llvm::sys::path::stem(L.Path));
+      llvm::sys::path::append(Whole, I->Names.front().Name + ".deploy");
+      llvm::SmallString<256> Sibling(llvm::sys::path::parent_path(L.Path));
+      llvm::sys::path::append(Sibling, I->Names.front().Name + ".deploy");
+      std::string Full = L.ModuleName + "." + I->Names.front().Name;
+      if (llvm::sys::fs::exists(Sibling) || llvm::sys::fs::exists(Whole))
+        Looked += "; `" + Full + "` is a module: write `import " + Full + ".*` or `import " +
+                  Full + ".NAME`";
+    }
+    P.Diags.report(DiagID::ModuleNotFound, importRange(I), {Shown, Looked});
+  }
+
+  static Module *parseFile(const SourceManager &SM, FileID F, llvm::StringRef Path,
+                           ASTContext &Ctx, DiagnosticEngine &Diags) {
+    int64_t Bad = parse::findInvalidUTF8(SM.getBuffer(F));
+    if (Bad >= 0)
+      Diags.report(DiagID::InvalidUTF8, {F, uint32_t(Bad), uint32_t(Bad + 1)},
+                   {Path.str(), std::to_string(Bad)});
+    return parse::parseModule(SM, F, Ctx, Diags);
+  }
+
+  /// A file parsed ahead of the walk, with its own context and diagnostics.
+  struct ParsedAhead {
+    std::unique_ptr<ASTContext> Ctx;
+    std::unique_ptr<DiagnosticEngine> Diags;
+    Module *M = nullptr;
+  };
+
+  /// Below this many bytes of imports, starting threads costs more than it saves.
+  static constexpr uint64_t MinParallelBytes = 128 << 10;
+  static constexpr uint64_t MinTrimBytes = 4 << 20;
+
+  /// Parses the files M imports on all cores, before the depth-first walk
+  /// reaches them (large specs split their services over many files). The
+  /// walk then takes them in its own order, so modules, file order and
+  /// diagnostics are those of parsing one file after the other. The language
+  /// server's loader has its own cache and parses as before.
+  void parseImportsAhead(Module *M) {
+    if (Opts.LoadModule || Opts.ReadFile || std::thread::hardware_concurrency() < 2)
+      return;
+    std::vector<Location> Files;
+    uint64_t Bytes = 0;
+    for (ImportDecl *I : M->Imports) {
+      std::optional<Location> L = locate(M, I, /*Report=*/false);
+      if (!L || ByPath.count(L->Key) || Ahead.count(L->Key) ||
+          llvm::any_of(Files, [&](const Location &F) { return F.Key == L->Key; }))
+        continue;
+      uint64_t Size;
+      if (llvm::sys::fs::file_size(L->Path, Size))
+        continue; // resolve() reports it
+      Bytes += Size;
+      Files.push_back(std::move(*L));
+    }
+    if (Files.size() < 2 || Bytes < MinParallelBytes)
+      return;
+
+    struct Job {
+      FileID File;
+      std::string Path, Key;
+      ParsedAhead Result;
+    };
+    std::vector<Job> Jobs;
+    for (Location &L : Files) {
+      auto Buf = llvm::MemoryBuffer::getFile(L.Path, /*IsText=*/true);
+      if (!Buf)
+        continue;
+      FileID F = P.SM.addBuffer(L.Shown, (*Buf)->getBuffer().str());
+      Jobs.push_back({F, L.Path, L.Key, {}});
+    }
+    // The SourceManager is only read from here until the threads are joined.
+    std::atomic<size_t> Next{0};
+    auto work = [&] {
+      for (size_t J; (J = Next++) < Jobs.size();) {
+        ParsedAhead &R = Jobs[J].Result;
+        R.Ctx = std::make_unique<ASTContext>();
+        R.Diags = std::make_unique<DiagnosticEngine>(P.SM);
+        R.M = parseFile(P.SM, Jobs[J].File, Jobs[J].Path, *R.Ctx, *R.Diags);
+      }
+    };
+    size_t Threads = std::min<size_t>(std::thread::hardware_concurrency(), Jobs.size());
+    std::vector<llvm::thread> Workers;
+    for (size_t T = 1; T < Threads; ++T)
+      Workers.emplace_back(llvm::Optional<unsigned>(ParseThreadStack), work);
+    work();
+    for (llvm::thread &W : Workers)
+      W.join();
+    for (Job &J : Jobs)
+      Ahead.emplace(J.Key, std::move(J.Result));
+#ifdef __GLIBC__
+    // The workers' parse trees were freed into their own malloc arenas, which
+    // the rest of the run (on this thread) does not reuse: for large files,
+    // hand those pages back now rather than hold them to the end. (For small
+    // ones, faulting the pages in again would cost more than they weigh.)
+    if (Bytes >= MinTrimBytes)
+      malloc_trim(0);
+#endif
+  }
+
+  /// The parser recurses over the input (bounded by MaxNestingDepth); the
+  /// workers get a roomy stack, as the tool gives its main thread.
+  static constexpr unsigned ParseThreadStack = 64u << 20;
 
   Program &P;
   const FrontEndOptions &Opts;
   std::map<std::string, Module *> ByPath;
+  std::map<std::string, ParsedAhead> Ahead;
   std::vector<Module *> Stack;
   std::set<Module *> Done;
 };

@@ -449,6 +449,9 @@ public:
     return new (std::get<llvm::SpecificBumpPtrAllocator<Ident>>(Nodes).Allocate())
         Ident(std::move(Label));
   }
+  /// Keeps the nodes of Other (a file parsed with its own context on another
+  /// thread) alive as long as this context.
+  void adopt(std::unique_ptr<ASTContext> Other) { Adopted.push_back(std::move(Other)); }
   /// A copy of Text that lives as long as the context.
   llvm::StringRef save(llvm::StringRef Text) {
     return Text.empty() ? llvm::StringRef() : Saver.save(Text);
@@ -481,6 +484,7 @@ private:
       Nodes;
   llvm::BumpPtrAllocator Text;
   llvm::StringSaver Saver{Text};
+  std::vector<std::unique_ptr<ASTContext>> Adopted;
   std::vector<std::unique_ptr<Module>> Modules;
 };
 
