@@ -13,7 +13,7 @@ the secrets).
 
 DIR/main.jsonnet (with DIR/services.libsonnet, the parameter list) is the same
 program as a Jsonnet user writes it: functions applied to a list of service
-parameters, producing the same Deployments, Services and HPAs for prod
+parameters, producing the same ConfigMaps, Deployments, Services and HPAs for prod
 (`jsonnet -y DIR/main.jsonnet`).
 """
 import json
@@ -166,12 +166,22 @@ local selector(s) = {
 
 local metadata(s) = { name: s.dns, namespace: env.namespace, labels: labels(s) };
 
+local configMap(s) = {
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  metadata: metadata(s) { name: s.dns + '-env' },
+  data: {
+    SERVICE_NAME: s.name,
+    LOG_LEVEL: if env.tier == 'production' then s.log else 'debug',
+  },
+};
+
+// No replicas: the HorizontalPodAutoscaler owns them.
 local deployment(s) = {
   apiVersion: 'apps/v1',
   kind: 'Deployment',
   metadata: metadata(s),
   spec: {
-    replicas: s.prod_replicas,
     revisionHistoryLimit: 10,
     selector: { matchLabels: selector(s) },
     template: {
@@ -183,13 +193,12 @@ local deployment(s) = {
           imagePullPolicy: 'IfNotPresent',
           ports: [{ name: 'http', containerPort: s.port, protocol: 'TCP' }],
           env: [
-            { name: 'SERVICE_NAME', value: s.name },
-            { name: 'LOG_LEVEL', value: if env.tier == 'production' then s.log else 'debug' },
             {
               name: 'DB_PASSWORD',
               valueFrom: { secretKeyRef: { name: std.strReplace(s.secret, '_', '-'), key: 'credential' } },
             },
           ],
+          envFrom: [{ configMapRef: { name: s.dns + '-env' } }],
           resources: {
             limits: { cpu: s.cpu, memory: s.memory },
             requests: { cpu: s.cpu_request, memory: s.memory },
@@ -203,7 +212,13 @@ local deployment(s) = {
             capabilities: { drop: ['ALL'] },
           },
         }],
-        securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } },
+        securityContext: {
+          runAsNonRoot: true,
+          runAsUser: 65532,
+          runAsGroup: 65532,
+          fsGroup: 65532,
+          seccompProfile: { type: 'RuntimeDefault' },
+        },
       },
     },
     strategy: {
@@ -243,7 +258,7 @@ local hpa(s) = {
   },
 };
 
-std.flattenArrays([[deployment(s), service(s), hpa(s)] for s in services])
+std.flattenArrays([[configMap(s), deployment(s), service(s), hpa(s)] for s in services])
 """
 
 
