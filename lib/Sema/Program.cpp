@@ -69,10 +69,10 @@ const Type *Program::getType(const Expr *E) const {
 }
 
 void Program::dropTypeFacts() {
-  // Assigning fresh maps frees their buckets (clear() keeps them).
-  Resolutions = {};
-  ExprTypes = {};
-  EntryFields = {};
+  // Swapping with empty maps frees their buckets (clear() keeps them).
+  decltype(Resolutions)().swap(Resolutions);
+  decltype(ExprTypes)().swap(ExprTypes);
+  decltype(EntryFields)().swap(EntryFields);
 }
 
 std::vector<const FieldEntry *> sema::getSecretComponents(const BlockDecl &T) {

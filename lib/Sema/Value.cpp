@@ -130,7 +130,7 @@ const Value *Value::getField(llvm::StringRef Name) const {
 }
 
 const Value &Value::get(llvm::StringRef Name) const {
-  static const Value Null;
+  static const Value Null = Value::null();
   const Value *V = getField(Name);
   return V ? *V : Null;
 }
