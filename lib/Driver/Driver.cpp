@@ -212,7 +212,7 @@ int driver::runEmit(const DriverOptions &Opts, unsigned Targets, llvm::StringRef
   for (sema::EnvironmentModel &M : C.Prog->Environments) {
     plan::Environment Env = plan::lowerEnvironment(*C.Prog, M);
     // Only the plan is read from here on.
-    M = sema::EnvironmentModel();
+    M.dropValues();
     if (Targets & emit::TargetKubernetes) {
       if (OutDir == "-")
         emit::emitKubernetes(Env, C.Diags, [&](const emit::EmittedFile &F) {

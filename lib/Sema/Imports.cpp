@@ -157,12 +157,7 @@ private:
       P.Ctx.adopt(std::move(It->second.Ctx));
       Ahead.erase(It);
     } else {
-      std::optional<std::string> Contents;
-      if (Opts.ReadFile) {
-        Contents = Opts.ReadFile(L->Path);
-      } else if (auto Buf = llvm::MemoryBuffer::getFile(L->Path, /*IsText=*/true)) {
-        Contents = (*Buf)->getBuffer().str();
-      }
+      std::optional<std::string> Contents = readFile(L->Path);
       if (!Contents) {
         reportNotFound(*L, I);
         return nullptr;
@@ -183,6 +178,14 @@ private:
     P.Modules.push_back(M);
     ByPath[L->Key] = M;
     return M;
+  }
+
+  std::optional<std::string> readFile(llvm::StringRef Path) const {
+    if (Opts.ReadFile)
+      return Opts.ReadFile(Path);
+    if (auto Buf = llvm::MemoryBuffer::getFile(Path, /*IsText=*/true))
+      return (*Buf)->getBuffer().str();
+    return std::nullopt;
   }
 
   void reportNotFound(const Location &L, ImportDecl *I) {
@@ -254,10 +257,10 @@ private:
     };
     std::vector<Job> Jobs;
     for (Location &L : Files) {
-      auto Buf = llvm::MemoryBuffer::getFile(L.Path, /*IsText=*/true);
-      if (!Buf)
-        continue;
-      FileID F = P.SM.addBuffer(L.Shown, (*Buf)->getBuffer().str());
+      std::optional<std::string> Contents = readFile(L.Path);
+      if (!Contents)
+        continue; // resolve() reports it
+      FileID F = P.SM.addBuffer(L.Shown, std::move(*Contents));
       Jobs.push_back({F, L.Path, L.Key, {}});
     }
     // The SourceManager is only read from here until the threads are joined.

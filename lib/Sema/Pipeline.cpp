@@ -132,12 +132,8 @@ std::unique_ptr<Program> sema::runFrontEnd(SourceManager &SM, DiagnosticEngine &
     stage(Reference, runReferenceStage);
     stage(Security, runSecurityStage);
     stage(Compatibility, runCompatibilityStage);
-    if (Opts.Keeps == FrontEndOptions::Keep::Diagnostics) {
-      M.Env = Value();
-      M.Tier = Value();
-      std::vector<EvaluatedDecl>().swap(M.Decls);
-      M.Params.clear();
-    }
+    if (Opts.Keeps == FrontEndOptions::Keep::Diagnostics)
+      M.dropValues();
     if (EvalTimer)
       EvalTimer->startTimer();
   };

@@ -13,6 +13,13 @@ const Value *EnvironmentModel::find(const BlockDecl *D) const {
   return nullptr;
 }
 
+void EnvironmentModel::dropValues() {
+  Env = Value();
+  Tier = Value();
+  std::vector<EvaluatedDecl>().swap(Decls);
+  Params.clear();
+}
+
 bool EnvironmentModel::tierHas(llvm::StringRef Restriction) const {
   for (const Value &R : Tier.get("restrictions").getElements())
     if (R.is(Value::Kind::Enum) && R.getEnum() == Restriction)

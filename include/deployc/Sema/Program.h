@@ -61,6 +61,8 @@ struct EnvironmentModel {
   const Value *find(const ast::BlockDecl *D) const;
   /// Whether the environment's tier lists Restriction.
   bool tierHas(llvm::StringRef Restriction) const;
+  /// Frees the evaluated values (Name and Decl stay), once nothing reads them.
+  void dropValues();
 };
 
 class Program {
