@@ -10,7 +10,8 @@ namespace {
 
 class Dumper {
 public:
-  Dumper(llvm::raw_ostream &OS, const SourceManager &SM) : OS(OS), SM(SM) {}
+  Dumper(llvm::raw_ostream &OS, const SourceManager &SM, DumpOptions Opts)
+      : OS(OS), SM(SM), Opts(Opts) {}
 
   void dumpModule(const Module &M) {
     OS << "Module " << M.Path;
@@ -41,6 +42,26 @@ private:
     OS << '<' << B.Line << ':' << B.Col << '-' << E.Line << ':' << E.Col << '>';
   }
 
+  /// Where Id is written, in exhaustive dumps.
+  void at(const Ident &Id) {
+    if (!Opts.Exhaustive)
+      return;
+    OS << '@';
+    range(Id.Range);
+  }
+  void at(SourceRange R) {
+    if (!Opts.Exhaustive)
+      return;
+    OS << '@';
+    range(R);
+  }
+  void doc(llvm::StringRef Doc) {
+    if (!Opts.Exhaustive || Doc.empty())
+      return;
+    OS << " doc=";
+    quote(OS, Doc);
+  }
+
   static void quote(llvm::raw_ostream &OS, llvm::StringRef S) {
     OS << '"';
     OS.write_escaped(S);
@@ -52,12 +73,17 @@ private:
     if (!I.FilePath.empty()) {
       OS << " file ";
       quote(OS, I.FilePath);
+      at(I.FilePathRange);
     } else {
       OS << " module " << I.getModuleName();
+      for (const Ident &Segment : I.ModulePath)
+        at(Segment);
       if (I.Wildcard)
         OS << " *";
-      for (const Ident &N : I.Names)
+      for (const Ident &N : I.Names) {
         OS << " name=" << N.Name;
+        at(N);
+      }
     }
     OS << '\n';
   }
@@ -65,7 +91,10 @@ private:
   void dumpDecl(const Decl &D) {
     if (auto *P = llvm::dyn_cast<ParamDecl>(&D)) {
       line("ParamDecl", P->getRange());
-      OS << ' ' << P->Name.Name << '\n';
+      OS << ' ' << P->Name.Name;
+      at(P->Name);
+      doc(P->Doc);
+      OS << '\n';
       ++Depth;
       if (P->Type)
         dumpType(*P->Type);
@@ -76,11 +105,16 @@ private:
     }
     auto &B = llvm::cast<BlockDecl>(D);
     line("BlockDecl", B.getRange());
-    OS << ' ' << B.KindName.Name << ' ' << B.Name.Name;
+    OS << ' ' << B.KindName.Name;
+    at(B.KindName);
+    OS << ' ' << B.Name.Name;
+    at(B.Name);
     if (!B.TypeName.empty()) {
       OS << " :";
-      for (size_t I = 0; I < B.TypeName.size(); ++I)
+      for (size_t I = 0; I < B.TypeName.size(); ++I) {
         OS << (I ? "." : " ") << B.TypeName[I].Name;
+        at(B.TypeName[I]);
+      }
     }
     if (!B.Doc.empty()) {
       OS << " doc=";
@@ -95,7 +129,9 @@ private:
   void dumpType(const TypeExpr &T) {
     if (auto *N = llvm::dyn_cast<NamedType>(&T)) {
       line("NamedType", N->getRange());
-      OS << ' ' << N->Name.Name << '\n';
+      OS << ' ' << N->Name.Name;
+      at(N->Name);
+      OS << '\n';
       return;
     }
     auto &L = llvm::cast<ListType>(T);
@@ -117,9 +153,13 @@ private:
 
   void keyAndLabel(const Entry &E) {
     OS << ' ' << (E.Key.IsString ? "\"" + E.Key.Name + "\"" : E.Key.Name);
-    if (E.Label)
+    at(E.Key);
+    if (E.Label) {
       OS << " label="
          << (E.Label->IsString ? "\"" + E.Label->Name + "\"" : E.Label->Name);
+      at(*E.Label);
+    }
+    doc(E.Doc);
   }
 
   void dumpEntry(const Entry &E) {
@@ -148,7 +188,9 @@ private:
       auto &C = llvm::cast<ConditionEntry>(E);
       line("ConditionEntry", C.getRange());
       keyAndLabel(C);
-      OS << " '" << getSpelling(C.Op) << "'\n";
+      OS << " '" << getSpelling(C.Op) << "'";
+      at(C.OpRange);
+      OS << '\n';
       ++Depth;
       dumpExpr(*C.Value);
       --Depth;
@@ -196,7 +238,9 @@ private:
     case NK::StringLiteral: {
       auto &S = llvm::cast<StringLiteral>(E);
       line("StringLiteral", E.getRange());
-      if (S.isPlain()) {
+      if (Opts.Exhaustive && S.IsMultiline)
+        OS << " multiline";
+      if (S.isPlain() && !Opts.Exhaustive) {
         OS << ' ';
         quote(OS, S.getPlainText());
         OS << '\n';
@@ -228,12 +272,16 @@ private:
     }
     case NK::NameExpr:
       line("NameExpr", E.getRange());
-      OS << ' ' << llvm::cast<NameExpr>(E).Name.Name << '\n';
+      OS << ' ' << llvm::cast<NameExpr>(E).Name.Name;
+      at(llvm::cast<NameExpr>(E).Name);
+      OS << '\n';
       return;
     case NK::MemberExpr: {
       auto &M = llvm::cast<MemberExpr>(E);
       line("MemberExpr", E.getRange());
-      OS << " ." << M.Member.Name << '\n';
+      OS << " ." << M.Member.Name;
+      at(M.Member);
+      OS << '\n';
       ++Depth;
       dumpExpr(*M.Base);
       --Depth;
@@ -242,7 +290,9 @@ private:
     case NK::CallExpr: {
       auto &C = llvm::cast<CallExpr>(E);
       line("CallExpr", E.getRange());
-      OS << ' ' << C.Callee.Name << '\n';
+      OS << ' ' << C.Callee.Name;
+      at(C.Callee);
+      OS << '\n';
       ++Depth;
       for (const Expr *A : C.Args)
         dumpExpr(*A);
@@ -254,7 +304,9 @@ private:
     case NK::ConstructorExpr: {
       auto &C = llvm::cast<ConstructorExpr>(E);
       line("ConstructorExpr", E.getRange());
-      OS << ' ' << C.Name.Name << '\n';
+      OS << ' ' << C.Name.Name;
+      at(C.Name);
+      OS << '\n';
       ++Depth;
       dumpBlock(*C.Body);
       --Depth;
@@ -280,7 +332,9 @@ private:
     case NK::BinaryExpr: {
       auto &B = llvm::cast<BinaryExpr>(E);
       line("BinaryExpr", E.getRange());
-      OS << " '" << getSpelling(B.Op) << "'\n";
+      OS << " '" << getSpelling(B.Op) << "'";
+      at(B.OpRange);
+      OS << '\n';
       ++Depth;
       dumpExpr(*B.LHS);
       dumpExpr(*B.RHS);
@@ -319,12 +373,13 @@ private:
 
   llvm::raw_ostream &OS;
   const SourceManager &SM;
+  DumpOptions Opts;
   unsigned Depth = 0;
 };
 
 } // namespace
 
 void ast::dumpModule(llvm::raw_ostream &OS, const SourceManager &SM,
-                     const Module &Mod) {
-  Dumper(OS, SM).dumpModule(Mod);
+                     const Module &Mod, DumpOptions Opts) {
+  Dumper(OS, SM, Opts).dumpModule(Mod);
 }

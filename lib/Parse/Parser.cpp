@@ -14,6 +14,7 @@
 
 #include "deployc/Parse/Parser.h"
 #include "Lexer.h"
+#include "ParserImpl.h"
 #include "DeployLexer.h"
 #include "DeployParser.h"
 #include "antlr4-runtime.h"
@@ -27,6 +28,7 @@ using deployc_antlr::DeployLexer;
 using deployc_antlr::DeployParser;
 using deployc::parse::Lexeme;
 using deployc::parse::lexCodePoints;
+using deployc::parse::DecodedText;
 
 int64_t parse::findInvalidUTF8(llvm::StringRef Text) {
   const auto *S = reinterpret_cast<const unsigned char *>(Text.data());
@@ -56,26 +58,7 @@ int64_t parse::findInvalidUTF8(llvm::StringRef Text) {
   return -1;
 }
 
-namespace {
-
-using antlr4::Token;
-
-/// An input stream over already-decoded code points (ANTLR's own decoder throws
-/// on invalid UTF-8; ours substitutes U+FFFD and keeps offsets).
-class CodePointStream : public antlr4::ANTLRInputStream {
-public:
-  explicit CodePointStream(std::u32string Data) {
-    _data = std::move(Data);
-    p = 0;
-  }
-};
-
-struct DecodedText {
-  std::u32string Chars;
-  std::vector<uint32_t> ByteOffsets; ///< One per code point, plus the end.
-};
-
-DecodedText decode(llvm::StringRef Text, uint32_t Base) {
+parse::DecodedText parse::decode(llvm::StringRef Text, uint32_t Base) {
   DecodedText D;
   D.Chars.reserve(Text.size());
   D.ByteOffsets.reserve(Text.size() + 1);
@@ -106,6 +89,20 @@ DecodedText decode(llvm::StringRef Text, uint32_t Base) {
   D.ByteOffsets.push_back(Base + N);
   return D;
 }
+
+namespace {
+
+using antlr4::Token;
+
+/// An input stream over already-decoded code points (ANTLR's own decoder throws
+/// on invalid UTF-8; ours substitutes U+FFFD and keeps offsets).
+class CodePointStream : public antlr4::ANTLRInputStream {
+public:
+  explicit CodePointStream(std::u32string Data) {
+    _data = std::move(Data);
+    p = 0;
+  }
+};
 
 class ParseSession;
 
@@ -193,12 +190,10 @@ template <typename T> T *alternativeAs(antlr4::ParserRuleContext *C) {
 class ParseSession {
 public:
   ParseSession(const SourceManager &SM, FileID File, uint32_t Begin,
-               uint32_t End, ASTContext &Ctx, DiagnosticEngine &Diags)
+               uint32_t End, ASTContext &Ctx, DiagnosticEngine &Diags,
+               parse::ParserKind Kind)
       : SM(SM), File(File), Buffer(SM.getBuffer(File)), Ctx(Ctx), Diags(Diags),
-        Text(decode(Buffer.slice(Begin, End), Begin)),
-        Input(Text.Chars), Lexer(&Input) {
-    Lexer.removeErrorListeners();
-  }
+        Kind(Kind), Text(parse::decode(Buffer.slice(Begin, End), Begin)) {}
 
   Module *parseFile();
   Expr *parseExprOnly();
@@ -226,8 +221,17 @@ private:
   unsigned ExprDepth = 0;
   bool ExprTooDeep = false;
   Expr *buildPrimary(DeployParser::PrimaryContext *C);
-  Expr *buildString(Token *T);
-  Expr *buildNumber(Token *T);
+  Expr *parseInterpolation(uint32_t Begin, uint32_t End) {
+    return parse::parseInterpolation(SM, File, Begin, End, Ctx, Diags, Kind);
+  }
+  StringLiteral *buildString(Token *T) {
+    return parse::buildStringLiteral(
+        SM, Ctx, Diags, rangeOf(T),
+        [&](uint32_t Begin, uint32_t End) { return parseInterpolation(Begin, End); });
+  }
+  Expr *buildNumber(Token *T) {
+    return parse::buildNumberLiteral(Ctx, Diags, rangeOf(T), textOf(T));
+  }
   std::optional<Ident> buildIdent(DeployParser::IdentContext *C);
   std::optional<Ident> buildKeyOrLabel(antlr4::ParserRuleContext *C);
   /// An entry's label, kept by the context (null when malformed).
@@ -267,9 +271,11 @@ private:
   llvm::StringRef Buffer;
   ASTContext &Ctx;
   DiagnosticEngine &Diags;
+  parse::ParserKind Kind;
   DecodedText Text;
-  CodePointStream Input;
-  DeployLexer Lexer;
+  // Only the ANTLR path needs these.
+  std::unique_ptr<CodePointStream> Input;
+  std::unique_ptr<DeployLexer> Lexer;
   std::unique_ptr<antlr4::ListTokenSource> Source;
   std::unique_ptr<antlr4::CommonTokenStream> Tokens;
   std::unique_ptr<DeployParser> Parser;
@@ -394,6 +400,9 @@ void ParseSession::reportSyntaxError(antlr4::Parser *P, Token *Offending,
 }
 
 bool ParseSession::lexAndFilter() {
+  Input = std::make_unique<CodePointStream>(Text.Chars);
+  Lexer = std::make_unique<DeployLexer>(Input.get());
+  Lexer->removeErrorListeners();
   std::vector<Lexeme> Lexemes;
   lexCodePoints(Text.Chars, [&](const Lexeme &L) { Lexemes.push_back(L); });
   std::vector<std::unique_ptr<Token>> Kept;
@@ -403,8 +412,8 @@ bool ParseSession::lexAndFilter() {
   unsigned Chain = 0;
   Token *PrevSlash = nullptr;
   for (const Lexeme &L : Lexemes) {
-    std::unique_ptr<Token> T = Lexer.getTokenFactory()->create(
-        {&Lexer, &Input}, L.Type, "",
+    std::unique_ptr<Token> T = Lexer->getTokenFactory()->create(
+        {Lexer.get(), Input.get()}, L.Type, "",
         L.Hidden ? Token::HIDDEN_CHANNEL : Token::DEFAULT_CHANNEL, L.Start, L.Stop,
         L.Line, L.Column);
     size_t Type = T->getType();
@@ -419,9 +428,9 @@ bool ParseSession::lexAndFilter() {
       Diags.report(DiagID::UnterminatedComment, R);
       Kept.pop_back();
       // Everything after is inside the comment: stop here.
-      auto Eof = Lexer.getTokenFactory()->create(
-          {&Lexer, &Input}, Token::EOF, "", Token::DEFAULT_CHANNEL,
-          Input.size(), Input.size() - 1, 0, 0);
+      auto Eof = Lexer->getTokenFactory()->create(
+          {Lexer.get(), Input.get()}, Token::EOF, "", Token::DEFAULT_CHANNEL,
+          Input->size(), Input->size() - 1, 0, 0);
       Kept.push_back(std::move(Eof));
       break;
     }
@@ -544,6 +553,12 @@ auto ParseSession::runTwoStage(RuleFn Rule) -> decltype(Rule()) {
 }
 
 Module *ParseSession::parseFile() {
+  if (Kind != parse::ParserKind::Reference) {
+    if (Module *M = parse::parseModuleDirectly(SM, File, Text, Ctx, Diags, Kind))
+      return M;
+    if (Kind == parse::ParserKind::DirectOnly)
+      return nullptr;
+  }
   Module *M = nullptr;
   try {
     if (!lexAndFilter()) {
@@ -567,6 +582,12 @@ Module *ParseSession::parseFile() {
 }
 
 Expr *ParseSession::parseExprOnly() {
+  if (Kind != parse::ParserKind::Reference) {
+    if (Expr *E = parse::parseExprDirectly(SM, File, Text, Ctx, Diags, Kind))
+      return E;
+    if (Kind == parse::ParserKind::DirectOnly)
+      return nullptr;
+  }
   try {
     if (!lexAndFilter())
       return nullptr;
@@ -588,32 +609,11 @@ Expr *ParseSession::parseExprOnly() {
 std::string ParseSession::docCommentBefore(antlr4::ParserRuleContext *C) {
   if (!C || !C->getStart())
     return "";
-  std::vector<Token *> Hidden = Tokens->getHiddenTokensToLeft(
-      C->getStart()->getTokenIndex(), antlr4::Token::HIDDEN_CHANNEL);
-  std::vector<llvm::StringRef> Lines;
-  // A blank line ends a doc comment: a file's header is not the first
-  // declaration's documentation.
-  uint32_t Next = rangeOf(C->getStart()).Begin;
-  for (auto It = Hidden.rbegin(); It != Hidden.rend(); ++It) {
-    if ((*It)->getType() != DeployLexer::DOC_COMMENT)
-      break;
-    SourceRange R = rangeOf(*It);
-    llvm::StringRef Comment = textOf(*It).rtrim("\r\n");
-    if (SM.getText(SourceRange(File, R.Begin + Comment.size(), Next)).count('\n') > 1)
-      break;
-    Next = R.Begin;
-    Lines.push_back(Comment.drop_front(3));
-  }
-  std::string Doc;
-  for (auto It = Lines.rbegin(); It != Lines.rend(); ++It) {
-    llvm::StringRef L = *It;
-    if (L.startswith(" "))
-      L = L.drop_front();
-    if (!Doc.empty())
-      Doc += '\n';
-    Doc += L.rtrim().str();
-  }
-  return Doc;
+  std::vector<parse::CommentToken> Comments;
+  for (Token *T : Tokens->getHiddenTokensToLeft(C->getStart()->getTokenIndex(),
+                                                Token::HIDDEN_CHANNEL))
+    Comments.push_back({rangeOf(T), T->getType() == DeployLexer::DOC_COMMENT});
+  return parse::docCommentText(SM, Comments, rangeOf(C->getStart()).Begin);
 }
 
 Module *ParseSession::buildFile(DeployParser::FileContext *C) {
@@ -655,15 +655,10 @@ std::optional<Ident> ParseSession::buildKeyOrLabel(antlr4::ParserRuleContext *C)
   }
   if (I)
     return buildIdent(I);
-  if (S) {
-    Expr *E = buildString(S->getSymbol());
-    auto *Lit = llvm::dyn_cast_or_null<StringLiteral>(E);
-    Ident Id{Lit ? Lit->getPlainText() : "", rangeOf(S->getSymbol()), true};
-    if (Lit && !Lit->isPlain())
-      Diags.report(DiagID::MalformedInterpolation, Id.Range,
-                   {"...", "names cannot be interpolated"});
-    return Id;
-  }
+  if (S)
+    return parse::buildQuotedName(
+        SM, Ctx, Diags, rangeOf(S->getSymbol()),
+        [&](uint32_t Begin, uint32_t End) { return parseInterpolation(Begin, End); });
   return std::nullopt;
 }
 
@@ -672,9 +667,7 @@ ImportDecl *ParseSession::buildImport(DeployParser::ImportDeclContext *C) {
   if (auto *F = alternativeAs<DeployParser::ImportFileContext>(C)) {
     if (!F->path)
       return nullptr;
-    auto *Lit = llvm::dyn_cast_or_null<StringLiteral>(buildString(F->path));
-    if (!Lit)
-      return nullptr;
+    StringLiteral *Lit = buildString(F->path);
     D->FilePath = Lit->getPlainText();
     D->FilePathRange = rangeOf(F->path);
     return D;
@@ -853,20 +846,26 @@ Expr *ParseSession::buildExprUnguarded(DeployParser::ExprContext *C) {
     auto Op = binaryOpFor(B->op->getType());
     if (!Op)
       return errorExpr(C);
-    return Ctx.create<BinaryExpr>(rangeOf(C), *Op, rangeOf(B->op),
-                                  buildExpr(B->expr(0)), buildExpr(B->expr(1)));
+    // Operands in source order, so are their diagnostics (argument order
+    // is unspecified).
+    Expr *LHS = buildExpr(B->expr(0));
+    Expr *RHS = buildExpr(B->expr(1));
+    return Ctx.create<BinaryExpr>(rangeOf(C), *Op, rangeOf(B->op), LHS, RHS);
   }
   if (auto *R = alternativeAs<DeployParser::RangeExprContext>(C)) {
     if (R->expr().size() != 2)
       return errorExpr(C);
-    return Ctx.create<RangeExpr>(rangeOf(C), buildExpr(R->expr(0)),
-                                 buildExpr(R->expr(1)));
+    Expr *Low = buildExpr(R->expr(0));
+    Expr *High = buildExpr(R->expr(1));
+    return Ctx.create<RangeExpr>(rangeOf(C), Low, High);
   }
   if (auto *I = alternativeAs<DeployParser::IfExprContext>(C)) {
     if (I->expr().size() != 3)
       return errorExpr(C);
-    return Ctx.create<IfExpr>(rangeOf(C), buildExpr(I->expr(0)),
-                              buildExpr(I->expr(1)), buildExpr(I->expr(2)));
+    Expr *Cond = buildExpr(I->expr(0));
+    Expr *Then = buildExpr(I->expr(1));
+    Expr *Else = buildExpr(I->expr(2));
+    return Ctx.create<IfExpr>(rangeOf(C), Cond, Then, Else);
   }
   return errorExpr(C);
 }
@@ -922,9 +921,10 @@ Expr *ParseSession::buildPrimary(DeployParser::PrimaryContext *C) {
   return errorExpr(C);
 }
 
-Expr *ParseSession::buildNumber(Token *T) {
-  SourceRange R = rangeOf(T);
-  llvm::StringRef Text = textOf(T);
+} // namespace
+
+Expr *parse::buildNumberLiteral(ASTContext &Ctx, DiagnosticEngine &Diags, SourceRange R,
+                                llvm::StringRef Text) {
   std::string Digits;
   size_t I = 0;
   for (; I < Text.size() && (llvm::isDigit(Text[I]) || Text[I] == '_' || Text[I] == '.'); ++I)
@@ -944,9 +944,12 @@ Expr *ParseSession::buildNumber(Token *T) {
   return Ctx.create<IntLiteral>(R, Value);
 }
 
-Expr *ParseSession::buildString(Token *T) {
-  SourceRange R = rangeOf(T);
-  llvm::StringRef Raw = textOf(T);
+StringLiteral *parse::buildStringLiteral(const SourceManager &SM, ASTContext &Ctx,
+                                         DiagnosticEngine &Diags, SourceRange R,
+                                         InterpolationParser ParseInterp) {
+  FileID File = R.File;
+  llvm::StringRef Buffer = SM.getBuffer(File);
+  llvm::StringRef Raw = SM.getText(R);
   bool Triple = Raw.startswith("\"\"\"") && Raw.size() >= 6 && Raw.endswith("\"\"\"");
   uint32_t ContentBegin = R.Begin + (Triple ? 3 : 1);
   uint32_t ContentEnd = R.End;
@@ -1044,9 +1047,7 @@ Expr *ParseSession::buildString(Token *T) {
         Diags.report(DiagID::MalformedInterpolation, {File, Here, ExprEnd + 1},
                      {"", "write an expression between `${` and `}`"});
       } else {
-        ParseSession Sub(SM, File, ExprBegin, ExprEnd, Ctx, Diags);
-        Sub.IsInterpolation = true;
-        E = Sub.parseExprOnly();
+        E = ParseInterp(ExprBegin, ExprEnd);
       }
       if (!E)
         E = Ctx.create<ErrorExpr>(SourceRange{File, ExprBegin, ExprEnd});
@@ -1064,19 +1065,63 @@ Expr *ParseSession::buildString(Token *T) {
   return Ctx.create<StringLiteral>(R, std::move(Parts), Triple);
 }
 
-} // namespace
+Ident parse::buildQuotedName(const SourceManager &SM, ASTContext &Ctx,
+                             DiagnosticEngine &Diags, SourceRange R,
+                             InterpolationParser ParseInterp) {
+  StringLiteral *Lit = buildStringLiteral(SM, Ctx, Diags, R, ParseInterp);
+  Ident Id{Lit->getPlainText(), R, true};
+  if (!Lit->isPlain())
+    Diags.report(DiagID::MalformedInterpolation, R, {"...", "names cannot be interpolated"});
+  return Id;
+}
+
+std::string parse::docCommentText(const SourceManager &SM,
+                                  llvm::ArrayRef<CommentToken> Comments, uint32_t Start) {
+  std::vector<llvm::StringRef> Lines;
+  // A blank line ends a doc comment: a file's header is not the first
+  // declaration's documentation.
+  uint32_t Next = Start;
+  for (auto It = Comments.rbegin(); It != Comments.rend(); ++It) {
+    if (!It->IsDoc)
+      break;
+    SourceRange R = It->Range;
+    llvm::StringRef Comment = SM.getText(R).rtrim("\r\n");
+    if (SM.getText(SourceRange(R.File, R.Begin + Comment.size(), Next)).count('\n') > 1)
+      break;
+    Next = R.Begin;
+    Lines.push_back(Comment.drop_front(3));
+  }
+  std::string Doc;
+  for (auto It = Lines.rbegin(); It != Lines.rend(); ++It) {
+    llvm::StringRef L = *It;
+    if (L.startswith(" "))
+      L = L.drop_front();
+    if (!Doc.empty())
+      Doc += '\n';
+    Doc += L.rtrim().str();
+  }
+  return Doc;
+}
 
 Module *parse::parseModule(const SourceManager &SM, FileID File,
-                           ASTContext &Ctx, DiagnosticEngine &Diags) {
+                           ASTContext &Ctx, DiagnosticEngine &Diags, ParserKind Kind) {
   llvm::StringRef Buf = SM.getBuffer(File);
-  ParseSession S(SM, File, 0, Buf.size(), Ctx, Diags);
+  ParseSession S(SM, File, 0, Buf.size(), Ctx, Diags, Kind);
   return S.parseFile();
 }
 
 Expr *parse::parseStandaloneExpr(const SourceManager &SM, FileID File,
-                                 ASTContext &Ctx, DiagnosticEngine &Diags) {
+                                 ASTContext &Ctx, DiagnosticEngine &Diags, ParserKind Kind) {
   llvm::StringRef Buf = SM.getBuffer(File);
-  ParseSession S(SM, File, 0, Buf.size(), Ctx, Diags);
+  ParseSession S(SM, File, 0, Buf.size(), Ctx, Diags, Kind);
+  return S.parseExprOnly();
+}
+
+Expr *parse::parseInterpolation(const SourceManager &SM, FileID File, uint32_t Begin,
+                                uint32_t End, ASTContext &Ctx, DiagnosticEngine &Diags,
+                                ParserKind Kind) {
+  ParseSession S(SM, File, Begin, End, Ctx, Diags, Kind);
+  S.IsInterpolation = true;
   return S.parseExprOnly();
 }
 
@@ -1084,7 +1129,7 @@ std::vector<parse::LexedToken> parse::lexFile(const SourceManager &SM,
                                               FileID File) {
   std::vector<LexedToken> Out;
   llvm::StringRef Buf = SM.getBuffer(File);
-  DecodedText Text = decode(Buf, 0);
+  DecodedText Text = parse::decode(Buf, 0);
   auto offset = [&](size_t CP) {
     return CP < Text.ByteOffsets.size() ? Text.ByteOffsets[CP] : Text.ByteOffsets.back();
   };
@@ -1122,7 +1167,7 @@ std::vector<parse::LexedToken> parse::lexFile(const SourceManager &SM,
 std::vector<parse::RuleToken> parse::lexRuleTokens(llvm::StringRef Text,
                                                   bool WithReferenceLexer) {
   std::vector<RuleToken> Out;
-  DecodedText Decoded = decode(Text, 0);
+  DecodedText Decoded = parse::decode(Text, 0);
   CodePointStream Input(Decoded.Chars);
   DeployLexer Lexer(&Input);
   Lexer.removeErrorListeners();

@@ -15,9 +15,6 @@
 #include "llvm/Support/Path.h"
 #include "llvm/Support/thread.h"
 #include <atomic>
-#ifdef __GLIBC__
-#include <malloc.h>
-#endif
 #include <set>
 #include <thread>
 
@@ -224,7 +221,6 @@ private:
 
   /// Below this many bytes of imports, starting threads costs more than it saves.
   static constexpr uint64_t MinParallelBytes = 128 << 10;
-  static constexpr uint64_t MinTrimBytes = 4 << 20;
 
   /// Parses the files M imports on all cores, before the depth-first walk
   /// reaches them (large specs split their services over many files). The
@@ -282,14 +278,6 @@ private:
       W.join();
     for (Job &J : Jobs)
       Ahead.emplace(J.Key, std::move(J.Result));
-#ifdef __GLIBC__
-    // The workers' parse trees were freed into their own malloc arenas, which
-    // the rest of the run (on this thread) does not reuse: for large files,
-    // hand those pages back now rather than hold them to the end. (For small
-    // ones, faulting the pages in again would cost more than they weigh.)
-    if (Bytes >= MinTrimBytes)
-      malloc_trim(0);
-#endif
   }
 
   /// The parser recurses over the input (bounded by MaxNestingDepth); the

@@ -3,6 +3,8 @@
 // The only entry points into lib/Parse; no ANTLR type appears here. Parsing never
 // throws and never fails: syntax errors become diagnostics and the returned tree
 // holds whatever could be recovered (ErrorExpr where an expression was lost).
+// Well-formed files are parsed by hand-written code, the rest by ANTLR's
+// parser (see ParserKind).
 //
 //===----------------------------------------------------------------------===//
 #ifndef DEPLOYC_PARSE_PARSER_H
@@ -20,14 +22,30 @@ constexpr unsigned MaxNestingDepth = 256;
 /// each operator is one more level of the expression tree.
 constexpr unsigned MaxOperatorChain = 1000;
 
-/// Parses the whole buffer File. The returned module is owned by Ctx.
+/// Which parser builds the tree. Both give the same trees and diagnostics;
+/// tests and the parser fuzz target hold them to that.
+enum class ParserKind : uint8_t {
+  /// The hand-written recursive-descent parser, which builds the AST straight
+  /// from the tokens; at the first thing it does not accept (a syntax error,
+  /// say), ANTLR's parser, which reports and recovers.
+  Default,
+  /// Only ANTLR's parser generated from grammar/DeployParser.g4.
+  Reference,
+  /// Only the hand-written parser: null where it gives up (for tests).
+  DirectOnly,
+};
+
+/// Parses the whole buffer File. The returned module is owned by Ctx; null
+/// only with ParserKind::DirectOnly.
 ast::Module *parseModule(const SourceManager &SM, FileID File,
-                         ast::ASTContext &Ctx, DiagnosticEngine &Diags);
+                         ast::ASTContext &Ctx, DiagnosticEngine &Diags,
+                         ParserKind Kind = ParserKind::Default);
 
 /// Parses one expression spanning all of File (used for `--set` values).
 /// Returns null after reporting a diagnostic when the text is not one expression.
 ast::Expr *parseStandaloneExpr(const SourceManager &SM, FileID File,
-                               ast::ASTContext &Ctx, DiagnosticEngine &Diags);
+                               ast::ASTContext &Ctx, DiagnosticEngine &Diags,
+                               ParserKind Kind = ParserKind::Default);
 
 /// Token classes for the formatter and semantic highlighting.
 enum class TokenClass : uint8_t {
