@@ -761,7 +761,7 @@ private:
         Ports.push_back({{"name", dnsName(P.Name)},
                          {"containerPort", P.Number},
                          {"protocol", P.Protocol}});
-      Container["ports"] = Ports;
+      Container["ports"] = std::move(Ports);
     }
     setContainerEnv(Container, W.Env, W, dnsName(W.Name + "-env"), ConfigMaps);
     if (!W.Res.empty())
@@ -857,7 +857,7 @@ private:
                           {{"claimName", dnsName(W.Name + "-" + V.Name)}}}});
     }
     if (!Mounts.empty())
-      Container["volumeMounts"] = Mounts;
+      Container["volumeMounts"] = std::move(Mounts);
     Container["securityContext"] = containerSecurity();
 
     json Spec;
@@ -865,22 +865,21 @@ private:
       json Inits = json::array();
       for (const plan::Container &C : W.Init)
         Inits.push_back(sideContainer(C, W, ConfigMaps));
-      Spec["initContainers"] = Inits;
+      Spec["initContainers"] = std::move(Inits);
     }
-    json Containers = json::array({Container});
+    json Containers = json::array({std::move(Container)});
     for (const plan::Container &C : W.Sidecars)
       Containers.push_back(sideContainer(C, W, ConfigMaps));
-    Spec["containers"] = Containers;
+    Spec["containers"] = std::move(Containers);
     if (!Volumes.empty())
-      Spec["volumes"] = Volumes;
+      Spec["volumes"] = std::move(Volumes);
     if (!W.Res.Priority.empty())
       Spec["priorityClassName"] = priorityClassName(W.Res.Priority);
     Spec["securityContext"] = podSecurity(W);
     if (W.K == Workload::JobKind)
       Spec["restartPolicy"] = W.Job && W.Job->Restart == "never" ? "Never" : "OnFailure";
 
-    json Meta{{"labels", labels(&W)}};
-    return {{"metadata", Meta}, {"spec", Spec}};
+    return {{"metadata", {{"labels", labels(&W)}}}, {"spec", std::move(Spec)}};
   }
 
   json serviceDoc(const Workload &W, const std::string &Name,
@@ -893,11 +892,11 @@ private:
               {"protocol", P.Protocol}};
       if (!P.AppProtocol.empty())
         Pt["appProtocol"] = P.AppProtocol;
-      Ports.push_back(Pt);
+      Ports.push_back(std::move(Pt));
     }
     json S{{"apiVersion", "v1"}, {"kind", "Service"}};
     S["metadata"] = metadata(Name, &W, Component);
-    S["spec"] = {{"type", "ClusterIP"}, {"selector", selector(W)}, {"ports", Ports}};
+    S["spec"] = {{"type", "ClusterIP"}, {"selector", selector(W)}, {"ports", std::move(Ports)}};
     return S;
   }
 
@@ -912,7 +911,7 @@ private:
         Data[configKey(F.Path)] = F.Content;
       json CM{{"apiVersion", "v1"}, {"kind", "ConfigMap"}};
       CM["metadata"] = metadata(Name + "-config", &W);
-      CM["data"] = Data;
+      CM["data"] = std::move(Data);
       ConfigMaps.push_back(std::move(CM));
     }
     json Template = podTemplate(W, ConfigMaps);
@@ -928,8 +927,8 @@ private:
                 {"resources", {{"requests", {{"storage", memoryQuantity(V.Size)}}}}}};
       if (!V.StorageClass.empty())
         Spec["storageClassName"] = V.StorageClass;
-      PVC["spec"] = Spec;
-      Docs.push_back(PVC);
+      PVC["spec"] = std::move(Spec);
+      Docs.push_back(std::move(PVC));
     }
 
     if (W.K == Workload::JobKind) {
@@ -968,8 +967,8 @@ private:
     } else {
       Spec["strategy"] = {{"blueGreen", blueGreenStrategy(W)}};
     }
-    Workload["spec"] = Spec;
-    Docs.push_back(Workload);
+    Workload["spec"] = std::move(Spec);
+    Docs.push_back(std::move(Workload));
 
     if (!W.Ports.empty()) {
       Docs.push_back(serviceDoc(W, Name, ""));
@@ -986,7 +985,7 @@ private:
       Docs.push_back(blueGreenValidation(W));
 
     if (auto PDB = disruptionBudget(W))
-      Docs.push_back(*PDB);
+      Docs.push_back(std::move(*PDB));
     if (W.Scaling) {
       if (W.Scaling->usesKeda()) {
         for (json &D : kedaDocs(W, IsRollout))
@@ -1199,8 +1198,8 @@ private:
     json Metrics = json::array();
     auto resource = [&](const char *Name, double Percent) {
       json Target{{"type", "Utilization"}, {"averageUtilization", int(std::lround(Percent))}};
-      json Resource{{"name", Name}, {"target", Target}};
-      Metrics.push_back({{"type", "Resource"}, {"resource", Resource}});
+      json Resource{{"name", Name}, {"target", std::move(Target)}};
+      Metrics.push_back({{"type", "Resource"}, {"resource", std::move(Resource)}});
     };
     if (A.CpuPercent)
       resource("cpu", *A.CpuPercent);
@@ -1213,7 +1212,7 @@ private:
     H["spec"] = {{"scaleTargetRef", scaleTarget(W, IsRollout)},
                  {"minReplicas", A.Min},
                  {"maxReplicas", A.Max},
-                 {"metrics", Metrics},
+                 {"metrics", std::move(Metrics)},
                  {"behavior",
                   {{"scaleUp", {{"stabilizationWindowSeconds", 0}}},
                    {"scaleDown", {{"stabilizationWindowSeconds", int(A.StabilizationMs / 1000)}}}}}};
