@@ -25,6 +25,7 @@
 #include "Lexer.h"
 #include "ParserImpl.h"
 #include "DeployLexer.h"
+#include "llvm/ADT/STLExtras.h"
 #include <algorithm>
 
 using namespace deployc;
@@ -78,13 +79,13 @@ constexpr unsigned MaxExprDepth = parse::MaxOperatorChain / 2;
 
 class DirectParser {
 public:
-  DirectParser(const SourceManager &SM, FileID File, const DecodedText &Text,
+  DirectParser(const SourceManager &SM, FileID File, uint32_t Begin, uint32_t End,
                ASTContext &Ctx, ParserKind Kind)
-      : SM(SM), File(File), Buffer(SM.getBuffer(File)), Text(Text), Ctx(Ctx),
+      : SM(SM), File(File), Buffer(SM.getBuffer(File)), Begin(Begin), End(End), Ctx(Ctx),
         Kind(Kind), Diags(SM) {}
 
-  /// Lexes Text; false when the token filter of the ANTLR path would report
-  /// something.
+  /// Lexes bytes [Begin, End); false when the token filter of the ANTLR path
+  /// would report something.
   bool lex();
   Module *parseFile();
   Expr *parseExprOnly();
@@ -143,7 +144,7 @@ private:
   const SourceManager &SM;
   FileID File;
   llvm::StringRef Buffer;
-  const DecodedText &Text;
+  uint32_t Begin, End;
   ASTContext &Ctx;
   ParserKind Kind;
   DiagnosticEngine Diags;
@@ -160,11 +161,19 @@ bool DirectParser::lex() {
   bool Ok = true;
   size_t PrevType = 0;
   uint32_t PrevEnd = 0;
-  auto byteOffset = [&](size_t CodePoint) {
-    return Text.ByteOffsets[std::min(CodePoint, Text.ByteOffsets.size() - 1)];
+  llvm::StringRef Text = Buffer.slice(this->Begin, this->End);
+  // Code points are bytes in ASCII text, which most specs are: no decoding.
+  bool IsASCII = llvm::all_of(Text, [](char C) { return uint8_t(C) < 0x80; });
+  DecodedText Decoded;
+  if (!IsASCII)
+    Decoded = decode(Text, this->Begin);
+  auto byteOffset = [&](size_t CodePoint) -> uint32_t {
+    if (IsASCII)
+      return this->Begin + std::min(CodePoint, Text.size());
+    return Decoded.ByteOffsets[std::min(CodePoint, Decoded.ByteOffsets.size() - 1)];
   };
-  Toks.reserve(Text.Chars.size() / 4);
-  lexCodePoints(Text.Chars, [&](const Lexeme &L) {
+  Toks.reserve(Text.size() / 4);
+  auto onLexeme = [&](const Lexeme &L) {
     if (!Ok)
       return;
     uint32_t Begin = byteOffset(L.Start), End = byteOffset(L.Stop + 1);
@@ -216,7 +225,11 @@ bool DirectParser::lex() {
     PrevType = L.Type;
     PrevEnd = End;
     Toks.push_back({L.Type, Begin, End, uint32_t(Comments.size())});
-  });
+  };
+  if (IsASCII)
+    lexASCII({Text.data(), Text.size()}, onLexeme);
+  else
+    lexCodePoints(Decoded.Chars, onLexeme);
   return Ok && !Toks.empty() && Toks.back().Type == DeployLexer::EOF;
 }
 
@@ -635,10 +648,10 @@ DirectParser::Parsed DirectParser::parsePrimary() {
 
 } // namespace
 
-Module *parse::parseModuleDirectly(const SourceManager &SM, FileID File,
-                                   const DecodedText &Text, ASTContext &Ctx,
-                                   DiagnosticEngine &Diags, ParserKind Kind) {
-  DirectParser P(SM, File, Text, Ctx, Kind);
+Module *parse::parseModuleDirectly(const SourceManager &SM, FileID File, uint32_t Begin,
+                                   uint32_t End, ASTContext &Ctx, DiagnosticEngine &Diags,
+                                   ParserKind Kind) {
+  DirectParser P(SM, File, Begin, End, Ctx, Kind);
   if (!P.lex())
     return nullptr;
   Module *M = P.parseFile();
@@ -648,10 +661,10 @@ Module *parse::parseModuleDirectly(const SourceManager &SM, FileID File,
   return M;
 }
 
-Expr *parse::parseExprDirectly(const SourceManager &SM, FileID File,
-                               const DecodedText &Text, ASTContext &Ctx,
-                               DiagnosticEngine &Diags, ParserKind Kind) {
-  DirectParser P(SM, File, Text, Ctx, Kind);
+Expr *parse::parseExprDirectly(const SourceManager &SM, FileID File, uint32_t Begin,
+                               uint32_t End, ASTContext &Ctx, DiagnosticEngine &Diags,
+                               ParserKind Kind) {
+  DirectParser P(SM, File, Begin, End, Ctx, Kind);
   if (!P.lex())
     return nullptr;
   Expr *E = P.parseExprOnly();

@@ -23,14 +23,15 @@ bool isIdentPart(char32_t C) { return isIdentStart(C) || isDigit(C); }
 bool isUnitChar(char32_t C) { return isLetter(C) || C == '%'; }
 bool isLineEnd(char32_t C) { return C == '\r' || C == '\n'; }
 
-class LexerImpl {
+/// Over code points (char32_t) or, for ASCII text, straight over its bytes.
+template <typename CharT> class LexerImpl {
 public:
-  LexerImpl(std::u32string_view S, llvm::function_ref<void(const Lexeme &)> Emit)
+  LexerImpl(std::basic_string_view<CharT> S, llvm::function_ref<void(const Lexeme &)> Emit)
       : S(S), N(S.size()), Emit(Emit) {}
 
   void run() {
     while (I < N) {
-      char32_t C = S[I];
+      char32_t C = ch(I);
       if (C == ' ' || C == '\t' || C == '\r' || C == '\n' || C == '\f') {
         advanceTo(I + 1); // WS -> skip
         continue;
@@ -41,7 +42,26 @@ public:
   }
 
 private:
-  char32_t at(size_t K) const { return K < N ? S[K] : char32_t(-1); }
+  char32_t ch(size_t K) const { return char32_t(std::make_unsigned_t<CharT>(S[K])); }
+  char32_t at(size_t K) const { return K < N ? ch(K) : char32_t(-1); }
+
+  /// Whether the ASCII string Needle is at K.
+  bool matchesAt(std::string_view Needle, size_t K) const {
+    if (K + Needle.size() > N)
+      return false;
+    for (size_t L = 0; L < Needle.size(); ++L)
+      if (ch(K + L) != char32_t(Needle[L]))
+        return false;
+    return true;
+  }
+
+  /// The first occurrence of Needle at or after From.
+  size_t find(std::string_view Needle, size_t From) const {
+    for (size_t K = From; K + Needle.size() <= N; ++K)
+      if (matchesAt(Needle, K))
+        return K;
+    return std::string_view::npos;
+  }
 
   void emit(size_t Type, size_t Len, bool Hidden = false) {
     Emit({Type, Hidden, I, I + Len - 1, Line, Column});
@@ -50,7 +70,7 @@ private:
 
   void advanceTo(size_t End) {
     for (; I < End; ++I) {
-      if (S[I] == '\n') {
+      if (ch(I) == '\n') {
         ++Line;
         Column = 0;
       } else {
@@ -107,7 +127,7 @@ private:
   void lexSlash() {
     if (at(I + 1) == '/') {
       size_t End = I + 2;
-      while (End < N && !isLineEnd(S[End]))
+      while (End < N && !isLineEnd(ch(End)))
         ++End;
       // Equal lengths: DOC_COMMENT is listed first.
       size_t Type = at(I + 2) == '/' ? DeployLexer::DOC_COMMENT : DeployLexer::LINE_COMMENT;
@@ -115,8 +135,8 @@ private:
     }
     if (at(I + 1) == '*') {
       // '/*' .*? '*/': the first '*/' after the opening ends it.
-      size_t Close = S.find(U"*/", I + 2);
-      if (Close != std::u32string_view::npos)
+      size_t Close = find("*/", I + 2);
+      if (Close != std::string_view::npos)
         return emit(DeployLexer::BLOCK_COMMENT, Close + 2 - I, /*Hidden=*/true);
     }
     emit(DeployLexer::SLASH, 1);
@@ -126,12 +146,12 @@ private:
   void lexNumber() {
     auto digitsEnd = [&](size_t K) {
       ++K; // DIGITS : [0-9] [0-9_]*
-      while (K < N && (isDigit(S[K]) || S[K] == '_'))
+      while (K < N && (isDigit(ch(K)) || ch(K) == '_'))
         ++K;
       return K;
     };
     auto unitEnd = [&](size_t K) {
-      while (K < N && isUnitChar(S[K]))
+      while (K < N && isUnitChar(ch(K)))
         ++K;
       return K;
     };
@@ -150,18 +170,17 @@ private:
   /// The keywords, IDENT.
   void lexIdentifier() {
     size_t End = I + 1;
-    while (End < N && isIdentPart(S[End]))
+    while (End < N && isIdentPart(ch(End)))
       ++End;
-    std::u32string_view Word = S.substr(I, End - I);
-    static constexpr std::pair<std::u32string_view, size_t> Keywords[] = {
-        {U"import", DeployLexer::IMPORT}, {U"param", DeployLexer::PARAM},
-        {U"if", DeployLexer::IF},         {U"then", DeployLexer::THEN},
-        {U"else", DeployLexer::ELSE},     {U"true", DeployLexer::TRUE},
-        {U"false", DeployLexer::FALSE}};
+    static constexpr std::pair<std::string_view, size_t> Keywords[] = {
+        {"import", DeployLexer::IMPORT}, {"param", DeployLexer::PARAM},
+        {"if", DeployLexer::IF},         {"then", DeployLexer::THEN},
+        {"else", DeployLexer::ELSE},     {"true", DeployLexer::TRUE},
+        {"false", DeployLexer::FALSE}};
     // Equal lengths: the keyword rules are listed before IDENT.
     size_t Type = DeployLexer::IDENT;
     for (const auto &[Keyword, KeywordType] : Keywords)
-      if (Word == Keyword)
+      if (Keyword.size() == End - I && matchesAt(Keyword, I))
         Type = KeywordType;
     emit(Type, End - I);
   }
@@ -171,8 +190,8 @@ private:
     size_t Triple = 0;
     if (at(I + 1) == '"' && at(I + 2) == '"') {
       // '"""' .*? '"""': the first '"""' after the opening ends it.
-      size_t Close = S.find(U"\"\"\"", I + 3);
-      if (Close != std::u32string_view::npos)
+      size_t Close = find("\"\"\"", I + 3);
+      if (Close != std::string_view::npos)
         Triple = Close + 3 - I;
     }
     size_t String = stringLength();
@@ -193,7 +212,7 @@ private:
     unsigned States = Text;
     size_t Longest = 0;
     for (size_t K = I + 1; K < N && States; ++K) {
-      char32_t C = S[K];
+      char32_t C = ch(K);
       unsigned Next = 0;
       if (States & Text) {
         if (C == '"')
@@ -224,7 +243,7 @@ private:
   size_t unterminatedLength() const {
     size_t K = I + 1;
     while (K < N) {
-      char32_t C = S[K];
+      char32_t C = ch(K);
       if (C == '\\') {
         if (K + 1 >= N)
           break;
@@ -238,7 +257,7 @@ private:
     return K - I;
   }
 
-  std::u32string_view S;
+  std::basic_string_view<CharT> S;
   size_t N;
   llvm::function_ref<void(const Lexeme &)> Emit;
   size_t I = 0;
@@ -250,5 +269,9 @@ private:
 
 void parse::lexCodePoints(std::u32string_view Chars,
                           llvm::function_ref<void(const Lexeme &)> Emit) {
-  LexerImpl(Chars, Emit).run();
+  LexerImpl<char32_t>(Chars, Emit).run();
+}
+
+void parse::lexASCII(std::string_view Text, llvm::function_ref<void(const Lexeme &)> Emit) {
+  LexerImpl<char>(Text, Emit).run();
 }

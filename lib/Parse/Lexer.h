@@ -33,6 +33,10 @@ struct Lexeme {
 void lexCodePoints(std::u32string_view Chars,
                    llvm::function_ref<void(const Lexeme &)> Emit);
 
+/// The same for Text when all of it is ASCII, where bytes are code points:
+/// no decoding.
+void lexASCII(std::string_view Text, llvm::function_ref<void(const Lexeme &)> Emit);
+
 } // namespace deployc::parse
 
 #endif

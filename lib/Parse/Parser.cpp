@@ -192,8 +192,8 @@ public:
   ParseSession(const SourceManager &SM, FileID File, uint32_t Begin,
                uint32_t End, ASTContext &Ctx, DiagnosticEngine &Diags,
                parse::ParserKind Kind)
-      : SM(SM), File(File), Buffer(SM.getBuffer(File)), Ctx(Ctx), Diags(Diags),
-        Kind(Kind), Text(parse::decode(Buffer.slice(Begin, End), Begin)) {}
+      : SM(SM), File(File), Buffer(SM.getBuffer(File)), Begin(Begin), End(End), Ctx(Ctx),
+        Diags(Diags), Kind(Kind) {}
 
   Module *parseFile();
   Expr *parseExprOnly();
@@ -269,11 +269,12 @@ private:
   const SourceManager &SM;
   FileID File;
   llvm::StringRef Buffer;
+  uint32_t Begin, End;
   ASTContext &Ctx;
   DiagnosticEngine &Diags;
   parse::ParserKind Kind;
-  DecodedText Text;
   // Only the ANTLR path needs these.
+  DecodedText Text;
   std::unique_ptr<CodePointStream> Input;
   std::unique_ptr<DeployLexer> Lexer;
   std::unique_ptr<antlr4::ListTokenSource> Source;
@@ -400,6 +401,7 @@ void ParseSession::reportSyntaxError(antlr4::Parser *P, Token *Offending,
 }
 
 bool ParseSession::lexAndFilter() {
+  Text = parse::decode(Buffer.slice(Begin, End), Begin);
   Input = std::make_unique<CodePointStream>(Text.Chars);
   Lexer = std::make_unique<DeployLexer>(Input.get());
   Lexer->removeErrorListeners();
@@ -554,7 +556,7 @@ auto ParseSession::runTwoStage(RuleFn Rule) -> decltype(Rule()) {
 
 Module *ParseSession::parseFile() {
   if (Kind != parse::ParserKind::Reference) {
-    if (Module *M = parse::parseModuleDirectly(SM, File, Text, Ctx, Diags, Kind))
+    if (Module *M = parse::parseModuleDirectly(SM, File, Begin, End, Ctx, Diags, Kind))
       return M;
     if (Kind == parse::ParserKind::DirectOnly)
       return nullptr;
@@ -583,7 +585,7 @@ Module *ParseSession::parseFile() {
 
 Expr *ParseSession::parseExprOnly() {
   if (Kind != parse::ParserKind::Reference) {
-    if (Expr *E = parse::parseExprDirectly(SM, File, Text, Ctx, Diags, Kind))
+    if (Expr *E = parse::parseExprDirectly(SM, File, Begin, End, Ctx, Diags, Kind))
       return E;
     if (Kind == parse::ParserKind::DirectOnly)
       return nullptr;
@@ -1179,8 +1181,12 @@ std::vector<parse::RuleToken> parse::lexRuleTokens(llvm::StringRef Text,
                    Decoded.ByteOffsets[Stop + 1]});
   };
   if (!WithReferenceLexer) {
-    lexCodePoints(Decoded.Chars,
-                  [&](const Lexeme &L) { add(L.Type, L.Hidden, L.Start, L.Stop); });
+    // As the parser does: ASCII text is lexed as bytes.
+    auto onLexeme = [&](const Lexeme &L) { add(L.Type, L.Hidden, L.Start, L.Stop); };
+    if (llvm::all_of(Text, [](char C) { return uint8_t(C) < 0x80; }))
+      parse::lexASCII({Text.data(), Text.size()}, onLexeme);
+    else
+      lexCodePoints(Decoded.Chars, onLexeme);
     return Out;
   }
   try {

@@ -73,16 +73,16 @@ std::string docCommentText(const SourceManager &SM,
                            llvm::ArrayRef<CommentToken> Comments, uint32_t Start);
 
 /// The hand-written parser (DirectParser.cpp). Each returns null, reporting
-/// nothing, when Text (a decoded range of File) has a syntax error, or
-/// anything else it leaves to ANTLR's parser; otherwise the same tree and
-/// diagnostics as ANTLR's parser and its builder. Kind is Default or
-/// DirectOnly and says how to parse interpolations.
-ast::Module *parseModuleDirectly(const SourceManager &SM, FileID File,
-                                 const DecodedText &Text, ast::ASTContext &Ctx,
+/// nothing, when bytes [Begin, End) of File have a syntax error, or anything
+/// else it leaves to ANTLR's parser; otherwise the same tree and diagnostics
+/// as ANTLR's parser and its builder. Kind is Default or DirectOnly and says
+/// how to parse interpolations.
+ast::Module *parseModuleDirectly(const SourceManager &SM, FileID File, uint32_t Begin,
+                                 uint32_t End, ast::ASTContext &Ctx,
                                  DiagnosticEngine &Diags, ParserKind Kind);
-ast::Expr *parseExprDirectly(const SourceManager &SM, FileID File,
-                             const DecodedText &Text, ast::ASTContext &Ctx,
-                             DiagnosticEngine &Diags, ParserKind Kind);
+ast::Expr *parseExprDirectly(const SourceManager &SM, FileID File, uint32_t Begin,
+                             uint32_t End, ast::ASTContext &Ctx, DiagnosticEngine &Diags,
+                             ParserKind Kind);
 
 } // namespace deployc::parse
 
