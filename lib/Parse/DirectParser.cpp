@@ -54,24 +54,6 @@ unsigned infixPrecedence(size_t Type) {
 constexpr unsigned UnaryPrecedence = 9;
 constexpr unsigned ElsePrecedence = 1;
 
-std::optional<BinaryOp> binaryOpFor(size_t Type) {
-  switch (Type) {
-  case DeployLexer::STAR: return BinaryOp::Mul;
-  case DeployLexer::SLASH: return BinaryOp::Div;
-  case DeployLexer::PLUS: return BinaryOp::Add;
-  case DeployLexer::MINUS: return BinaryOp::Sub;
-  case DeployLexer::LT: return BinaryOp::Lt;
-  case DeployLexer::LE: return BinaryOp::Le;
-  case DeployLexer::GT: return BinaryOp::Gt;
-  case DeployLexer::GE: return BinaryOp::Ge;
-  case DeployLexer::EQ: return BinaryOp::Eq;
-  case DeployLexer::NE: return BinaryOp::Ne;
-  case DeployLexer::ANDAND: return BinaryOp::And;
-  case DeployLexer::OROR: return BinaryOp::Or;
-  default: return std::nullopt;
-  }
-}
-
 /// Beyond these the parser gives up and lets ANTLR's path (which bounds and
 /// reports nesting) decide; no real file comes near them.
 constexpr unsigned MaxRecursion = 256;
@@ -156,8 +138,7 @@ private:
 };
 
 bool DirectParser::lex() {
-  int Nesting = 0;
-  unsigned Chain = 0;
+  NestingBounds Bounds;
   bool Ok = true;
   size_t PrevType = 0;
   uint32_t PrevEnd = 0;
@@ -194,34 +175,11 @@ bool DirectParser::lex() {
       if (PrevType == DeployLexer::SLASH && PrevEnd == Begin)
         Ok = false;
       break;
-    case DeployLexer::LBRACE: case DeployLexer::LBRACK: case DeployLexer::LPAREN:
-      if (++Nesting > int(parse::MaxNestingDepth))
-        Ok = false;
-      break;
-    case DeployLexer::RBRACE: case DeployLexer::RBRACK: case DeployLexer::RPAREN:
-      if (Nesting > 0)
-        --Nesting;
-      break;
     default:
       break;
     }
-    // The filter's bound on operator chains, counted the same way.
-    switch (L.Type) {
-    case DeployLexer::BANG: case DeployLexer::IF:
-      if (++Chain > parse::MaxOperatorChain)
-        Ok = false;
-      break;
-    case DeployLexer::ASSIGN: case DeployLexer::COMMA: case DeployLexer::SEMI:
-    case DeployLexer::COLON: case DeployLexer::LBRACE: case DeployLexer::RBRACE:
-    case DeployLexer::LBRACK: case DeployLexer::RBRACK: case DeployLexer::LPAREN:
-    case DeployLexer::RPAREN:
-      Chain = 0;
-      break;
-    default:
-      if (infixPrecedence(L.Type) && ++Chain > parse::MaxOperatorChain)
-        Ok = false;
-      break;
-    }
+    if (Bounds.count(L.Type))
+      Ok = false;
     PrevType = L.Type;
     PrevEnd = End;
     Toks.push_back({L.Type, Begin, End, uint32_t(Comments.size())});
@@ -646,30 +604,32 @@ DirectParser::Parsed DirectParser::parsePrimary() {
   }
 }
 
+/// Runs Rule over bytes [Begin, End) of File; its diagnostics reach Diags
+/// only when it succeeds.
+template <typename NodeT>
+NodeT *parseWith(NodeT *(DirectParser::*Rule)(), const SourceManager &SM, FileID File,
+                 uint32_t Begin, uint32_t End, ASTContext &Ctx, DiagnosticEngine &Diags,
+                 ParserKind Kind) {
+  DirectParser P(SM, File, Begin, End, Ctx, Kind);
+  if (!P.lex())
+    return nullptr;
+  NodeT *Node = (P.*Rule)();
+  if (Node)
+    for (const Diagnostic &D : P.diagnostics().getDiagnostics())
+      Diags.replay(D);
+  return Node;
+}
+
 } // namespace
 
 Module *parse::parseModuleDirectly(const SourceManager &SM, FileID File, uint32_t Begin,
                                    uint32_t End, ASTContext &Ctx, DiagnosticEngine &Diags,
                                    ParserKind Kind) {
-  DirectParser P(SM, File, Begin, End, Ctx, Kind);
-  if (!P.lex())
-    return nullptr;
-  Module *M = P.parseFile();
-  if (M)
-    for (const Diagnostic &D : P.diagnostics().getDiagnostics())
-      Diags.replay(D);
-  return M;
+  return parseWith(&DirectParser::parseFile, SM, File, Begin, End, Ctx, Diags, Kind);
 }
 
 Expr *parse::parseExprDirectly(const SourceManager &SM, FileID File, uint32_t Begin,
                                uint32_t End, ASTContext &Ctx, DiagnosticEngine &Diags,
                                ParserKind Kind) {
-  DirectParser P(SM, File, Begin, End, Ctx, Kind);
-  if (!P.lex())
-    return nullptr;
-  Expr *E = P.parseExprOnly();
-  if (E)
-    for (const Diagnostic &D : P.diagnostics().getDiagnostics())
-      Diags.replay(D);
-  return E;
+  return parseWith(&DirectParser::parseExprOnly, SM, File, Begin, End, Ctx, Diags, Kind);
 }

@@ -13,6 +13,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "deployc/Parse/Parser.h"
+#include "deployc/AST/ASTDumper.h"
 #include "Lexer.h"
 #include "ParserImpl.h"
 #include "DeployLexer.h"
@@ -409,9 +410,8 @@ bool ParseSession::lexAndFilter() {
   lexCodePoints(Text.Chars, [&](const Lexeme &L) { Lexemes.push_back(L); });
   std::vector<std::unique_ptr<Token>> Kept;
   Kept.reserve(Lexemes.size());
-  int Depth = 0;
+  parse::NestingBounds Bounds;
   bool TooDeep = false;
-  unsigned Chain = 0;
   Token *PrevSlash = nullptr;
   for (const Lexeme &L : Lexemes) {
     std::unique_ptr<Token> T = Lexer->getTokenFactory()->create(
@@ -456,47 +456,12 @@ bool ParseSession::lexAndFilter() {
         W->setType(DeployLexer::STRING);
       break;
     }
-    case DeployLexer::LBRACE:
-    case DeployLexer::LBRACK:
-    case DeployLexer::LPAREN:
-      if (++Depth > int(parse::MaxNestingDepth) && !TooDeep) {
-        TooDeep = true;
-        Diags.report(DiagID::NestingTooDeep, rangeOf(T.get()),
-                     {std::to_string(parse::MaxNestingDepth)});
-      }
-      break;
-    case DeployLexer::RBRACE:
-    case DeployLexer::RBRACK:
-    case DeployLexer::RPAREN:
-      if (Depth > 0)
-        --Depth;
-      break;
     default:
       break;
     }
-    // Operators without brackets between them nest too: `- - - 1`,
-    // `a + b + ...`, `if a then b else if ...` build trees as deep as the
-    // chain is long.
-    switch (Type) {
-    case DeployLexer::EQ: case DeployLexer::NE: case DeployLexer::LE: case DeployLexer::GE:
-    case DeployLexer::LT: case DeployLexer::GT: case DeployLexer::ANDAND:
-    case DeployLexer::OROR: case DeployLexer::BANG: case DeployLexer::PLUS:
-    case DeployLexer::MINUS: case DeployLexer::STAR: case DeployLexer::SLASH:
-    case DeployLexer::IF: case DeployLexer::DOT: case DeployLexer::DOTDOT:
-      if (++Chain > parse::MaxOperatorChain && !TooDeep) {
-        TooDeep = true;
-        Diags.report(DiagID::NestingTooDeep, rangeOf(T.get()),
-                     {std::to_string(parse::MaxOperatorChain)});
-      }
-      break;
-    case DeployLexer::ASSIGN: case DeployLexer::COMMA: case DeployLexer::SEMI:
-    case DeployLexer::COLON: case DeployLexer::LBRACE: case DeployLexer::RBRACE:
-    case DeployLexer::LBRACK: case DeployLexer::RBRACK: case DeployLexer::LPAREN:
-    case DeployLexer::RPAREN:
-      Chain = 0;
-      break;
-    default:
-      break;
+    if (unsigned Bound = Bounds.count(Type); Bound && !TooDeep) {
+      TooDeep = true;
+      Diags.report(DiagID::NestingTooDeep, rangeOf(T.get()), {std::to_string(Bound)});
     }
     Kept.push_back(std::move(T));
   }
@@ -754,24 +719,6 @@ Block *ParseSession::buildBlock(DeployParser::BlockContext *C) {
   return Ctx.create<Block>(rangeOf(C), std::move(Entries));
 }
 
-static std::optional<BinaryOp> binaryOpFor(size_t TokenType) {
-  switch (TokenType) {
-  case DeployLexer::STAR: return BinaryOp::Mul;
-  case DeployLexer::SLASH: return BinaryOp::Div;
-  case DeployLexer::PLUS: return BinaryOp::Add;
-  case DeployLexer::MINUS: return BinaryOp::Sub;
-  case DeployLexer::LT: return BinaryOp::Lt;
-  case DeployLexer::LE: return BinaryOp::Le;
-  case DeployLexer::GT: return BinaryOp::Gt;
-  case DeployLexer::GE: return BinaryOp::Ge;
-  case DeployLexer::EQ: return BinaryOp::Eq;
-  case DeployLexer::NE: return BinaryOp::Ne;
-  case DeployLexer::ANDAND: return BinaryOp::And;
-  case DeployLexer::OROR: return BinaryOp::Or;
-  default: return std::nullopt;
-  }
-}
-
 Entry *ParseSession::buildEntry(DeployParser::EntryContext *C) {
   Entry *Result = nullptr;
   if (auto *A = alternativeAs<DeployParser::AssignEntryContext>(C)) {
@@ -791,7 +738,7 @@ Entry *ParseSession::buildEntry(DeployParser::EntryContext *C) {
     auto Key = buildKeyOrLabel(Cd->key);
     if (!Key || !Cd->op)
       return nullptr;
-    auto Op = binaryOpFor(Cd->op->getType());
+    auto Op = parse::binaryOpFor(Cd->op->getType());
     if (!Op)
       return nullptr;
     Expr *V = Cd->expr() ? buildExpr(Cd->expr()) : errorExpr(C);
@@ -845,7 +792,7 @@ Expr *ParseSession::buildExprUnguarded(DeployParser::ExprContext *C) {
   if (auto *B = alternativeAs<DeployParser::BinaryExprContext>(C)) {
     if (B->expr().size() != 2 || !B->op)
       return errorExpr(C);
-    auto Op = binaryOpFor(B->op->getType());
+    auto Op = parse::binaryOpFor(B->op->getType());
     if (!Op)
       return errorExpr(C);
     // Operands in source order, so are their diagnostics (argument order
@@ -1067,6 +1014,52 @@ StringLiteral *parse::buildStringLiteral(const SourceManager &SM, ASTContext &Ct
   return Ctx.create<StringLiteral>(R, std::move(Parts), Triple);
 }
 
+unsigned parse::NestingBounds::count(size_t Type) {
+  switch (Type) {
+  case DeployLexer::LBRACE: case DeployLexer::LBRACK: case DeployLexer::LPAREN:
+    Chain = 0;
+    return ++Nesting > MaxNestingDepth ? MaxNestingDepth : 0;
+  case DeployLexer::RBRACE: case DeployLexer::RBRACK: case DeployLexer::RPAREN:
+    Chain = 0;
+    if (Nesting > 0)
+      --Nesting;
+    return 0;
+  // Operators without brackets between them nest too: `- - - 1`,
+  // `a + b + ...`, `if a then b else if ...` build trees as deep as the
+  // chain is long.
+  case DeployLexer::EQ: case DeployLexer::NE: case DeployLexer::LE: case DeployLexer::GE:
+  case DeployLexer::LT: case DeployLexer::GT: case DeployLexer::ANDAND:
+  case DeployLexer::OROR: case DeployLexer::BANG: case DeployLexer::PLUS:
+  case DeployLexer::MINUS: case DeployLexer::STAR: case DeployLexer::SLASH:
+  case DeployLexer::IF: case DeployLexer::DOT: case DeployLexer::DOTDOT:
+    return ++Chain > MaxOperatorChain ? MaxOperatorChain : 0;
+  case DeployLexer::ASSIGN: case DeployLexer::COMMA: case DeployLexer::SEMI:
+  case DeployLexer::COLON:
+    Chain = 0;
+    return 0;
+  default:
+    return 0;
+  }
+}
+
+std::optional<BinaryOp> parse::binaryOpFor(size_t TokenType) {
+  switch (TokenType) {
+  case DeployLexer::STAR: return BinaryOp::Mul;
+  case DeployLexer::SLASH: return BinaryOp::Div;
+  case DeployLexer::PLUS: return BinaryOp::Add;
+  case DeployLexer::MINUS: return BinaryOp::Sub;
+  case DeployLexer::LT: return BinaryOp::Lt;
+  case DeployLexer::LE: return BinaryOp::Le;
+  case DeployLexer::GT: return BinaryOp::Gt;
+  case DeployLexer::GE: return BinaryOp::Ge;
+  case DeployLexer::EQ: return BinaryOp::Eq;
+  case DeployLexer::NE: return BinaryOp::Ne;
+  case DeployLexer::ANDAND: return BinaryOp::And;
+  case DeployLexer::OROR: return BinaryOp::Or;
+  default: return std::nullopt;
+  }
+}
+
 Ident parse::buildQuotedName(const SourceManager &SM, ASTContext &Ctx,
                              DiagnosticEngine &Diags, SourceRange R,
                              InterpolationParser ParseInterp) {
@@ -1125,6 +1118,27 @@ Expr *parse::parseInterpolation(const SourceManager &SM, FileID File, uint32_t B
   ParseSession S(SM, File, Begin, End, Ctx, Diags, Kind);
   S.IsInterpolation = true;
   return S.parseExprOnly();
+}
+
+std::optional<parse::ParseDescription> parse::describeParse(llvm::StringRef Text,
+                                                           ParserKind Kind) {
+  SourceManager SM;
+  DiagnosticEngine Diags(SM);
+  FileID F = SM.addBuffer("t.deploy", Text.str());
+  ASTContext Ctx;
+  Module *M = parseModule(SM, F, Ctx, Diags, Kind);
+  if (!M)
+    return std::nullopt;
+  ParseDescription Out;
+  llvm::raw_string_ostream OS(Out.Text);
+  DumpOptions Opts;
+  Opts.Exhaustive = true;
+  dumpModule(OS, SM, *M, Opts);
+  for (const Diagnostic &D : Diags.getDiagnostics())
+    OS << D.getCode() << " @" << D.Range.Begin << '-' << D.Range.End << ' ' << D.Message
+       << '\n';
+  Out.HasDiagnostics = !Diags.getDiagnostics().empty();
+  return Out;
 }
 
 std::vector<parse::LexedToken> parse::lexFile(const SourceManager &SM,

@@ -60,6 +60,23 @@ ast::Ident buildQuotedName(const SourceManager &SM, ast::ASTContext &Ctx,
                            DiagnosticEngine &Diags, SourceRange R,
                            InterpolationParser ParseInterp);
 
+/// The bounds both parsers check before parsing, as the parsers and the
+/// builder recurse over the input: bracket nesting (MaxNestingDepth) and
+/// operator chains without brackets between them (MaxOperatorChain).
+class NestingBounds {
+public:
+  /// Counts the next token, of DeployLexer's type Type: the bound it goes
+  /// past, or 0.
+  unsigned count(size_t Type);
+
+private:
+  unsigned Nesting = 0;
+  unsigned Chain = 0;
+};
+
+/// The operator a token of DeployLexer's type spells, if it is a binary one.
+std::optional<ast::BinaryOp> binaryOpFor(size_t TokenType);
+
 /// A comment token between two tokens.
 struct CommentToken {
   SourceRange Range;

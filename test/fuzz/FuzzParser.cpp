@@ -8,46 +8,20 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "deployc/AST/ASTDumper.h"
 #include "deployc/Parse/Parser.h"
 #include <cstdint>
 #include <cstdlib>
-#include <optional>
 
 using namespace deployc;
 
-namespace {
-
-/// The exhaustive dump and the diagnostics of Text parsed by Kind.
-std::optional<std::string> parseWith(llvm::StringRef Text, parse::ParserKind Kind) {
-  SourceManager SM;
-  DiagnosticEngine Diags(SM);
-  FileID F = SM.addBuffer("fuzz.deploy", Text.str());
-  ast::ASTContext Ctx;
-  ast::Module *M = parse::parseModule(SM, F, Ctx, Diags, Kind);
-  if (!M)
-    return std::nullopt;
-  std::string Out;
-  llvm::raw_string_ostream OS(Out);
-  ast::DumpOptions Opts;
-  Opts.Exhaustive = true;
-  ast::dumpModule(OS, SM, *M, Opts);
-  for (const Diagnostic &D : Diags.getDiagnostics())
-    OS << D.getCode() << ' ' << D.Range.Begin << '-' << D.Range.End << ' ' << D.Message
-       << '\n';
-  return Out;
-}
-
-} // namespace
-
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *Data, size_t Size) {
   llvm::StringRef Text(reinterpret_cast<const char *>(Data), Size);
-  std::optional<std::string> Default = parseWith(Text, parse::ParserKind::Default);
-  std::optional<std::string> Reference = parseWith(Text, parse::ParserKind::Reference);
-  if (!Default || !Reference || *Default != *Reference)
+  auto Default = parse::describeParse(Text, parse::ParserKind::Default);
+  auto Reference = parse::describeParse(Text, parse::ParserKind::Reference);
+  if (!Default || !Reference || Default->Text != Reference->Text)
     abort();
-  std::optional<std::string> Direct = parseWith(Text, parse::ParserKind::DirectOnly);
-  if (Direct && *Direct != *Reference)
+  auto Direct = parse::describeParse(Text, parse::ParserKind::DirectOnly);
+  if (Direct && Direct->Text != Reference->Text)
     abort();
 
   SourceManager SM;

@@ -9,11 +9,9 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "deployc/AST/ASTDumper.h"
+#include "RepositoryFiles.h"
 #include "deployc/Parse/Parser.h"
-#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
-#include "llvm/Support/Path.h"
 #include <gtest/gtest.h>
 #include <optional>
 #include <random>
@@ -23,39 +21,17 @@ using parse::ParserKind;
 
 namespace {
 
-/// The tree and diagnostics Kind gives for Text; nullopt when DirectOnly gave up.
-std::optional<std::string> parseWith(llvm::StringRef Text, ParserKind Kind,
-                                     bool *HadDiagnostics = nullptr) {
-  SourceManager SM;
-  DiagnosticEngine Diags(SM);
-  FileID F = SM.addBuffer("t.deploy", Text.str());
-  ast::ASTContext Ctx;
-  ast::Module *M = parse::parseModule(SM, F, Ctx, Diags, Kind);
-  if (!M)
-    return std::nullopt;
-  std::string Out;
-  llvm::raw_string_ostream OS(Out);
-  ast::DumpOptions Opts;
-  Opts.Exhaustive = true;
-  ast::dumpModule(OS, SM, *M, Opts);
-  for (const Diagnostic &D : Diags.getDiagnostics())
-    OS << D.getCode() << " @" << D.Range.Begin << '-' << D.Range.End << ' ' << D.Message
-       << '\n';
-  if (HadDiagnostics)
-    *HadDiagnostics = !Diags.getDiagnostics().empty();
-  return Out;
-}
-
 enum class Expect { SameTree, DirectParses };
 
 void expectSameTree(llvm::StringRef Text, Expect E = Expect::SameTree) {
-  bool ReferenceHadDiagnostics = false;
-  std::string Reference = *parseWith(Text, ParserKind::Reference, &ReferenceHadDiagnostics);
-  EXPECT_EQ(*parseWith(Text, ParserKind::Default), Reference) << "input: " << Text.str();
-  std::optional<std::string> Direct = parseWith(Text, ParserKind::DirectOnly);
+  parse::ParseDescription Reference = *parse::describeParse(Text, ParserKind::Reference);
+  EXPECT_EQ(parse::describeParse(Text, ParserKind::Default)->Text, Reference.Text)
+      << "input: " << Text.str();
+  std::optional<parse::ParseDescription> Direct =
+      parse::describeParse(Text, ParserKind::DirectOnly);
   if (Direct)
-    EXPECT_EQ(*Direct, Reference) << "input: " << Text.str();
-  else if (E == Expect::DirectParses && !ReferenceHadDiagnostics)
+    EXPECT_EQ(Direct->Text, Reference.Text) << "input: " << Text.str();
+  else if (E == Expect::DirectParses && !Reference.HasDiagnostics)
     ADD_FAILURE() << "the hand-written parser gave up on a well-formed input: "
                   << Text.str();
 }
@@ -123,20 +99,12 @@ TEST(DirectParserTest, NestingBoundsAreLeftToTheReference) {
 
 TEST(DirectParserTest, AgreesOnEveryRepositoryFile) {
   unsigned Files = 0;
-  for (const char *Dir : {"examples", "stdlib", "test", "bench"}) {
-    llvm::SmallString<256> Root(DEPLOYC_SOURCE_DIR);
-    llvm::sys::path::append(Root, Dir);
-    std::error_code EC;
-    for (llvm::sys::fs::recursive_directory_iterator It(Root, EC), End; It != End && !EC;
-         It.increment(EC)) {
-      if (llvm::sys::path::extension(It->path()) != ".deploy")
-        continue;
-      auto Buf = llvm::MemoryBuffer::getFile(It->path());
-      ASSERT_TRUE(bool(Buf)) << It->path();
-      SCOPED_TRACE(It->path());
-      expectSameTree((*Buf)->getBuffer(), Expect::DirectParses);
-      ++Files;
-    }
+  for (const std::string &Path : test::repositoryDeployFiles()) {
+    auto Buf = llvm::MemoryBuffer::getFile(Path);
+    ASSERT_TRUE(bool(Buf)) << Path;
+    SCOPED_TRACE(Path);
+    expectSameTree((*Buf)->getBuffer(), Expect::DirectParses);
+    ++Files;
   }
   EXPECT_GT(Files, 50u);
 }

@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "RepositoryFiles.h"
 #include "deployc/Parse/Formatter.h"
 #include "deployc/Parse/Parser.h"
 #include "llvm/Support/FileSystem.h"
@@ -24,25 +25,10 @@ std::vector<std::string> tokensOf(const SourceManager &SM, FileID F) {
   return Out;
 }
 
-std::vector<std::string> deployFiles() {
-  std::vector<std::string> Files;
-  for (const char *Dir : {"examples", "stdlib", "test"}) {
-    llvm::SmallString<256> Root(DEPLOYC_SOURCE_DIR);
-    llvm::sys::path::append(Root, Dir);
-    std::error_code EC;
-    for (llvm::sys::fs::recursive_directory_iterator It(Root, EC), End; It != End && !EC;
-         It.increment(EC))
-      if (llvm::sys::path::extension(It->path()) == ".deploy")
-        Files.push_back(It->path());
-  }
-  std::sort(Files.begin(), Files.end());
-  return Files;
-}
-
 } // namespace
 
 TEST(FormatterTest, KeepsEveryTokenAndIsIdempotent) {
-  std::vector<std::string> Files = deployFiles();
+  std::vector<std::string> Files = test::repositoryDeployFiles();
   ASSERT_GT(Files.size(), 20u);
   unsigned Formatted = 0;
   for (const std::string &Path : Files) {

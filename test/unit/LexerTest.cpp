@@ -7,10 +7,9 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "RepositoryFiles.h"
 #include "deployc/Parse/Parser.h"
-#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
-#include "llvm/Support/Path.h"
 #include <gtest/gtest.h>
 #include <random>
 
@@ -59,20 +58,12 @@ TEST(LexerTest, OverlappingRulesResolveLikeANTLR) {
 
 TEST(LexerTest, AgreesOnEveryRepositoryFile) {
   unsigned Files = 0;
-  for (const char *Dir : {"examples", "stdlib", "test"}) {
-    llvm::SmallString<256> Root(DEPLOYC_SOURCE_DIR);
-    llvm::sys::path::append(Root, Dir);
-    std::error_code EC;
-    for (llvm::sys::fs::recursive_directory_iterator It(Root, EC), End; It != End && !EC;
-         It.increment(EC)) {
-      if (llvm::sys::path::extension(It->path()) != ".deploy")
-        continue;
-      auto Buf = llvm::MemoryBuffer::getFile(It->path());
-      ASSERT_TRUE(bool(Buf)) << It->path();
-      SCOPED_TRACE(It->path());
-      expectSameTokens((*Buf)->getBuffer());
-      ++Files;
-    }
+  for (const std::string &Path : test::repositoryDeployFiles()) {
+    auto Buf = llvm::MemoryBuffer::getFile(Path);
+    ASSERT_TRUE(bool(Buf)) << Path;
+    SCOPED_TRACE(Path);
+    expectSameTokens((*Buf)->getBuffer());
+    ++Files;
   }
   EXPECT_GT(Files, 50u);
 }

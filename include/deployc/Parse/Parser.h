@@ -12,6 +12,7 @@
 
 #include "deployc/AST/AST.h"
 #include "deployc/Basic/Diagnostic.h"
+#include <optional>
 #include <vector>
 
 namespace deployc::parse {
@@ -46,6 +47,16 @@ ast::Module *parseModule(const SourceManager &SM, FileID File,
 ast::Expr *parseStandaloneExpr(const SourceManager &SM, FileID File,
                                ast::ASTContext &Ctx, DiagnosticEngine &Diags,
                                ParserKind Kind = ParserKind::Default);
+
+/// What parsing Text with Kind gives, as one string: the exhaustive dump of
+/// the tree and every diagnostic with its byte range. Tests and the parser
+/// fuzz target compare the parsers with it.
+struct ParseDescription {
+  std::string Text;
+  bool HasDiagnostics = false;
+};
+/// nullopt when Kind is DirectOnly and the hand-written parser gave up.
+std::optional<ParseDescription> describeParse(llvm::StringRef Text, ParserKind Kind);
 
 /// Token classes for the formatter and semantic highlighting.
 enum class TokenClass : uint8_t {
