@@ -46,6 +46,8 @@ public:
   explicit TypeChecker(Program &P) : P(P), Diags(P.Diags) {}
 
   void run() {
+    P.ExprTypes.reserve(P.Ctx.getNumExprs());
+    P.EntryFields.reserve(P.Ctx.getNumEntries());
     for (const ParamDecl *D : P.Params)
       declareParam(*D);
     // Secret types first: any body may use `secret.component`, wherever the

@@ -21,6 +21,7 @@
 #include <optional>
 #include <string>
 #include <tuple>
+#include <type_traits>
 #include <vector>
 
 namespace deployc::ast {
@@ -437,8 +438,27 @@ struct Module {
 class ASTContext {
 public:
   template <typename T, typename... Args> T *create(Args &&...A) {
+    if constexpr (std::is_base_of_v<Expr, T>)
+      ++NumExprs;
+    if constexpr (std::is_base_of_v<Entry, T>)
+      ++NumEntries;
     return new (std::get<llvm::SpecificBumpPtrAllocator<T>>(Nodes).Allocate())
         T(std::forward<Args>(A)...);
+  }
+  /// How many expressions and entries this context and the ones it adopted
+  /// hold: the passes that map each of them to something size their maps
+  /// once instead of growing them.
+  size_t getNumExprs() const {
+    size_t N = NumExprs;
+    for (const auto &A : Adopted)
+      N += A->getNumExprs();
+    return N;
+  }
+  size_t getNumEntries() const {
+    size_t N = NumEntries;
+    for (const auto &A : Adopted)
+      N += A->getNumEntries();
+    return N;
   }
   Module *createModule() {
     Modules.push_back(std::make_unique<Module>());
@@ -485,6 +505,8 @@ private:
   llvm::BumpPtrAllocator Text;
   llvm::StringSaver Saver{Text};
   std::vector<std::unique_ptr<ASTContext>> Adopted;
+  size_t NumExprs = 0;
+  size_t NumEntries = 0;
   std::vector<std::unique_ptr<Module>> Modules;
 };
 
