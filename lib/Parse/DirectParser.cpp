@@ -85,7 +85,7 @@ private:
   struct Parsed {
     Expr *E = nullptr;
     uint32_t Begin = 0, End = 0;
-    unsigned Depth = 0; ///< Nesting as the ANTLR builder counts it.
+    unsigned Depth = 0; ///< At least the nesting the ANTLR builder would count.
     explicit operator bool() const { return E; }
   };
 
@@ -142,28 +142,28 @@ bool DirectParser::lex() {
   bool Ok = true;
   size_t PrevType = 0;
   uint32_t PrevEnd = 0;
-  llvm::StringRef Text = Buffer.slice(this->Begin, this->End);
+  llvm::StringRef Text = Buffer.slice(Begin, End);
   // Code points are bytes in ASCII text, which most specs are: no decoding.
   bool IsASCII = llvm::all_of(Text, [](char C) { return uint8_t(C) < 0x80; });
   DecodedText Decoded;
   if (!IsASCII)
-    Decoded = decode(Text, this->Begin);
+    Decoded = decode(Text, Begin);
   auto byteOffset = [&](size_t CodePoint) -> uint32_t {
     if (IsASCII)
-      return this->Begin + std::min(CodePoint, Text.size());
+      return Begin + std::min(CodePoint, Text.size());
     return Decoded.ByteOffsets[std::min(CodePoint, Decoded.ByteOffsets.size() - 1)];
   };
   Toks.reserve(Text.size() / 4);
   auto onLexeme = [&](const Lexeme &L) {
     if (!Ok)
       return;
-    uint32_t Begin = byteOffset(L.Start), End = byteOffset(L.Stop + 1);
+    uint32_t TokBegin = byteOffset(L.Start), TokEnd = byteOffset(L.Stop + 1);
     if (L.Type == antlr4::Token::EOF) {
-      Toks.push_back({DeployLexer::EOF, End, End, uint32_t(Comments.size())});
+      Toks.push_back({DeployLexer::EOF, TokEnd, TokEnd, uint32_t(Comments.size())});
       return;
     }
     if (L.Hidden) {
-      Comments.push_back({{File, Begin, End}, L.Type == DeployLexer::DOC_COMMENT});
+      Comments.push_back({{File, TokBegin, TokEnd}, L.Type == DeployLexer::DOC_COMMENT});
       return;
     }
     switch (L.Type) {
@@ -172,7 +172,7 @@ bool DirectParser::lex() {
       Ok = false;
       return;
     case DeployLexer::STAR: // `/*` without `*/`.
-      if (PrevType == DeployLexer::SLASH && PrevEnd == Begin)
+      if (PrevType == DeployLexer::SLASH && PrevEnd == TokBegin)
         Ok = false;
       break;
     default:
@@ -181,8 +181,8 @@ bool DirectParser::lex() {
     if (Bounds.count(L.Type))
       Ok = false;
     PrevType = L.Type;
-    PrevEnd = End;
-    Toks.push_back({L.Type, Begin, End, uint32_t(Comments.size())});
+    PrevEnd = TokEnd;
+    Toks.push_back({L.Type, TokBegin, TokEnd, uint32_t(Comments.size())});
   };
   if (IsASCII)
     lexASCII({Text.data(), Text.size()}, onLexeme);
