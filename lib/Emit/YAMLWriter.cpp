@@ -102,18 +102,38 @@ bool looksNumeric(llvm::StringRef S) {
   return I == S.size();
 }
 
+/// YAML 1.1 booleans and null (`true`, `no`, `y`, `null`, `~`), in the three
+/// spellings the spec gives each: lower case, capitalized, upper case. Most
+/// keys and values are rejected by their first letter: this runs for each.
+bool isYAML11Word(llvm::StringRef S) {
+  if (S.size() > 5 || !llvm::StringRef("tfynoTFYNO~").contains(S.front()))
+    return false;
+  if (S == "~")
+    return true;
+  auto isUpper = [](char C) { return C >= 'A' && C <= 'Z'; };
+  char Lower[5];
+  size_t Upper = 0;
+  for (size_t I = 0; I < S.size(); ++I) {
+    if (!llvm::isAlpha(S[I]))
+      return false;
+    Upper += isUpper(S[I]);
+    Lower[I] = llvm::toLower(S[I]);
+  }
+  if (Upper != 0 && Upper != S.size() && !(Upper == 1 && isUpper(S[0])))
+    return false;
+  llvm::StringRef L(Lower, S.size());
+  return L == "true" || L == "false" || L == "yes" || L == "no" || L == "on" || L == "off" ||
+         L == "y" || L == "n" || L == "null";
+}
+
 /// True when a plain scalar with this text would not read back as this string.
 /// One pass over the text: it runs for every key and string emitted.
 bool needsQuotes(llvm::StringRef S) {
   if (S.empty())
     return true;
   char First = S.front();
-  // YAML 1.1 booleans and null are at most five letters; numbers start with a
-  // digit, a sign or a dot.
-  if (S.size() <= 5 &&
-      isOneOf(S, {"true", "false", "yes", "no", "on", "off", "y", "n", "null", "~", "True",
-                  "False", "TRUE", "FALSE", "Yes", "No", "YES", "NO", "On", "Off", "ON", "OFF",
-                  "Null", "NULL", "Y", "N"}))
+  // Numbers start with a digit, a sign or a dot.
+  if (isYAML11Word(S))
     return true;
   if ((isDigit(First) || First == '-' || First == '+' || First == '.') && looksNumeric(S))
     return true;

@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "deployc/Basic/Memory.h"
 #include "deployc/Parse/Parser.h"
 #include "deployc/Sema/Sema.h"
 #include "llvm/Support/FileSystem.h"
@@ -271,8 +272,12 @@ private:
     };
     size_t Threads = std::min<size_t>(std::thread::hardware_concurrency(), Jobs.size());
     std::vector<llvm::thread> Workers;
+    // A worker's arena holds the trees it parsed until the command ends.
     for (size_t T = 1; T < Threads; ++T)
-      Workers.emplace_back(llvm::Optional<unsigned>(ParseThreadStack), work);
+      Workers.emplace_back(llvm::Optional<unsigned>(ParseThreadStack), [&] {
+        adviseHugePagesForThreadHeap();
+        work();
+      });
     work();
     for (llvm::thread &W : Workers)
       W.join();

@@ -163,7 +163,7 @@ TEST(YAMLWriterTest, LayoutIsYAMLCppBlockStyle) {
 
 TEST(YAMLWriterTest, QuotesWhatWouldReadAsSomethingElse) {
   json Doc = json::object();
-  for (const char *S : {"true", "no", "null", "~", "8080", "1.5", "0x1F", "0o17", "1e3", ".inf",
+  for (const char *S : {"true", "no", "null", "~", "Yes", "OFF", "Null", "Y", "n", "8080", "1.5", "0x1F", "0o17", "1e3", ".inf",
                         "12:30", "", " lead", "trail ", "a: b", "a #b", "-", "- x", "*ref", "@x"})
     Doc[S] = S;
   std::string Text = toYAML(Doc);
@@ -174,6 +174,8 @@ TEST(YAMLWriterTest, QuotesWhatWouldReadAsSomethingElse) {
   }
   EXPECT_EQ(toYAML(json{{"k", "plain text/with:colons-and dashes"}}),
             "k: plain text/with:colons-and dashes\n");
+  // YAML 1.1 gives each word three spellings; others are plain strings.
+  EXPECT_EQ(toYAML(json{{"k", "yES"}, {"m", "nulls"}, {"o", "Onn"}}), "k: yES\nm: nulls\no: Onn\n");
 }
 
 TEST(YAMLWriterTest, MultiLineStringsKeepTheirLineBreaks) {

@@ -7,12 +7,12 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "deployc/Basic/Memory.h"
 #include "deployc/Driver/Driver.h"
 #include "deployc/LSP/Server.h"
 #include <iostream>
 #ifdef __GLIBC__
 #include <malloc.h>
-#include <sys/mman.h>
 #endif
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
@@ -187,27 +187,6 @@ static cl::opt<std::string> StopAfter(
     "stop-after", cl::desc("Stop after a phase: parse, resolve, typecheck, eval, schema, "
                            "reference, security, compatibility"),
     cl::value_desc("phase"), cl::sub(CheckCmd), cl::cat(DeploycCategory));
-
-/// A command allocates what it needs, often tens of megabytes, and exits. On
-/// virtual machines faulting that in 4 KiB at a time took a fifth of a large
-/// emit; huge pages need 512 times fewer faults and leave peak memory as it
-/// was (the heap is used densely). This asks for them where the system grants
-/// them on request (transparent_hugepage=madvise), for the heap glibc gives
-/// the calling thread: a region of 64 MiB aligned to its size (HEAP_MAX_SIZE,
-/// unchanged since glibc 2.3), which is what glibc's own `hugetlb` tunable
-/// advises, but that is read from the environment only. Where the guess is
-/// wrong, the advice goes nowhere (madvise fails) or to other heap memory.
-static void adviseHugePagesForThreadHeap() {
-#if defined(__GLIBC__) && defined(MADV_HUGEPAGE)
-  constexpr uintptr_t HeapSize = uintptr_t(64) << 20;
-  void *Probe = malloc(1);
-  if (!Probe)
-    return;
-  uintptr_t Heap = reinterpret_cast<uintptr_t>(Probe) & ~(HeapSize - 1);
-  madvise(reinterpret_cast<void *>(Heap), HeapSize, MADV_HUGEPAGE);
-  free(Probe);
-#endif
-}
 
 static void printVersion(raw_ostream &OS) {
   OS << "deployc " << DEPLOYC_VERSION << "\n";
