@@ -100,6 +100,9 @@ public:
       if (Env.Backup)
         noteResources(Docs);
       Sink(std::move(Name), std::move(Docs));
+      // The file's documents are gone; the next file reuses their memory.
+      LastLabels = LabelSet();
+      Arena.rewindIfUnused();
     };
     finish("namespace.yaml", namespaceDocs());
     std::vector<json> SecretDocs = secretDocs();
@@ -124,32 +127,43 @@ private:
   // Metadata
   //===--------------------------------------------------------------------===//
 
-  json labels(const Workload *W, const std::string &Component = "") const {
+  /// The labels of one of W's objects (or of the environment's, without W).
+  /// Each workload's objects carry the same labels, so the last set is kept
+  /// and copied: building them is a dozen long keys and lookups each time.
+  const json &labels(const Workload *W, const std::string &Component = "") const {
+    if (LastLabels.Valid && LastLabels.W == W && LastLabels.Component == Component)
+      return LastLabels.Labels;
     json L = json::object();
+    // deployc's own keys are distinct: append them without looking them up.
+    auto &Entries = L.get_ref<json::object_t &>();
+    auto add = [&](const char *Key, std::string Value) {
+      Entries.emplace_back(Key, std::move(Value));
+    };
     if (W) {
-      L["app.kubernetes.io/name"] = dnsName(W->Name);
-      L["app.kubernetes.io/instance"] = dnsName(W->Name + "-" + Env.Name);
-      L["app.kubernetes.io/version"] = imageTag(W->Image);
-      L["app.kubernetes.io/component"] =
+      add("app.kubernetes.io/name", dnsName(W->Name));
+      add("app.kubernetes.io/instance", dnsName(W->Name + "-" + Env.Name));
+      add("app.kubernetes.io/version", imageTag(W->Image));
+      add("app.kubernetes.io/component",
           Component.empty() ? (W->K == Workload::ServiceKind  ? "service"
                                : W->K == Workload::WorkerKind ? "worker"
                                                               : "job")
-                            : Component;
+                            : Component);
     } else if (!Component.empty()) {
-      L["app.kubernetes.io/component"] = Component;
+      add("app.kubernetes.io/component", Component);
     }
-    L["app.kubernetes.io/part-of"] = NS;
-    L["app.kubernetes.io/managed-by"] = ManagedBy;
-    L["deployc.io/environment"] = Env.Name;
+    add("app.kubernetes.io/part-of", NS);
+    add("app.kubernetes.io/managed-by", ManagedBy);
+    add("deployc.io/environment", Env.Name);
     if (!Env.Tier.empty())
-      L["deployc.io/tier"] = Env.Tier;
+      add("deployc.io/tier", Env.Tier);
     // The selector's labels stay deployc's: a pod template that no longer
     // matches its selector is rejected.
     if (W)
       for (const auto &[K, V] : W->Labels)
         if (K != "app.kubernetes.io/name" && K != "app.kubernetes.io/instance")
           L[K] = V;
-    return L;
+    LastLabels = {true, W, Component, std::move(L)};
+    return LastLabels.Labels;
   }
 
   json metadata(const std::string &Name, const Workload *W,
@@ -1692,6 +1706,8 @@ private:
                      {P->Kind, "environment `" + Env.Name + "`", "none of that kind"});
   }
 
+  /// First, so that it outlives every document the emitter holds.
+  DocumentArena Arena;
   const Environment &Env;
   DiagnosticEngine &Diags;
   std::string NS;
@@ -1700,6 +1716,13 @@ private:
   /// The workload each emitted (kind, name) belongs to; kind "" for the
   /// workload's own name.
   std::map<std::pair<std::string, std::string>, const Workload *> ObjectOwners;
+  struct LabelSet {
+    bool Valid = false;
+    const Workload *W = nullptr;
+    std::string Component;
+    json Labels;
+  };
+  mutable LabelSet LastLabels;
 };
 
 } // namespace
