@@ -15,7 +15,7 @@
 
 using namespace deployc::emit;
 
-static thread_local DocumentArena *Active = nullptr;
+thread_local constinit DocumentArena *DocumentArena::Active = nullptr;
 
 DocumentArena::DocumentArena() : Previous(Active) {
 #ifndef DEPLOYC_DOCUMENT_ARENA_OFF
@@ -41,60 +41,38 @@ bool DocumentArena::isEnabled() {
 bool DocumentArena::rewindIfUnused() {
   if (LiveBytes)
     return false;
-  Current = 0;
-  Used = 0;
+  if (!Slabs.empty())
+    startSlab(0);
   return true;
 }
 
-bool DocumentArena::owns(const void *P) const {
+void DocumentArena::startSlab(size_t Index) {
+  Current = Index;
+  Base = Next = reinterpret_cast<uintptr_t>(Slabs[Index].get());
+  End = Base + SlabSize;
+}
+
+bool DocumentArena::ownsInOtherSlab(const void *P) const {
   auto C = reinterpret_cast<uintptr_t>(P);
-  // The slab being filled first: most nodes die in the file they were made for.
-  for (size_t I = Slabs.size(); I-- > 0;) {
-    auto S = reinterpret_cast<uintptr_t>(Slabs[(I + Current + 1) % Slabs.size()].get());
-    if (C >= S && C - S < SlabSize)
+  for (const std::unique_ptr<char[]> &S : Slabs)
+    if (C - reinterpret_cast<uintptr_t>(S.get()) < SlabSize)
       return true;
-  }
   return false;
 }
 
-void *DocumentArena::allocateHere(size_t Size, size_t Align) {
-  for (;;) {
-    if (Current < Slabs.size()) {
-      size_t Start = (Used + Align - 1) & ~(Align - 1);
-      if (Start + Size <= SlabSize) {
-        Used = Start + Size;
-        LiveBytes += Size;
-        return Slabs[Current].get() + Start;
-      }
-      if (Current + 1 < Slabs.size()) {
-        ++Current;
-        Used = 0;
-        continue;
-      }
-    }
-    // Large nodes, and whatever a very large file needs beyond MaxSlabs,
-    // come from the heap: the arena stays the size of an ordinary file.
-    if (Size + Align > SlabSize || Slabs.size() == MaxSlabs)
-      return nullptr;
+void *DocumentArena::allocateInNewSlab(size_t Size, size_t Align) {
+  // Large nodes, and whatever a very large file needs beyond MaxSlabs, come
+  // from the heap: the arena stays the size of an ordinary file.
+  if (Size + Align > SlabSize || Align > alignof(std::max_align_t))
+    return nullptr;
+  if (Current + 1 < Slabs.size()) {
+    startSlab(Current + 1);
+  } else if (Slabs.size() < MaxSlabs) {
     // new[] of char is aligned for any fundamental type.
     Slabs.emplace_back(new char[SlabSize]);
-    Current = Slabs.size() - 1;
-    Used = 0;
+    startSlab(Slabs.size() - 1);
+  } else {
+    return nullptr;
   }
-}
-
-void *DocumentArena::allocate(size_t Size, size_t Align) {
-  if (Active && Align <= alignof(std::max_align_t))
-    if (void *P = Active->allocateHere(Size, Align))
-      return P;
-  return ::operator new(Size);
-}
-
-void DocumentArena::deallocate(void *P, size_t Size) {
-  for (DocumentArena *A = Active; A; A = A->Previous)
-    if (A->owns(P)) {
-      A->LiveBytes -= Size;
-      return;
-    }
-  ::operator delete(P);
+  return allocate(Size, Align);
 }

@@ -19,6 +19,7 @@
 #define DEPLOYC_LIB_EMIT_DOCUMENTARENA_H
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <vector>
 
@@ -42,19 +43,45 @@ public:
   size_t getLiveBytes() const { return LiveBytes; }
   size_t getNumSlabs() const { return Slabs.size(); }
 
-  static void *allocate(size_t Size, size_t Align);
-  static void deallocate(void *P, size_t Size);
+  /// Inline: they run for every node of every document.
+  static void *allocate(size_t Size, size_t Align) {
+    if (DocumentArena *A = Active) {
+      uintptr_t P = (A->Next + Align - 1) & ~uintptr_t(Align - 1);
+      if (P + Size <= A->End) {
+        A->Next = P + Size;
+        A->LiveBytes += Size;
+        return reinterpret_cast<void *>(P);
+      }
+      if (void *Q = A->allocateInNewSlab(Size, Align))
+        return Q;
+    }
+    return ::operator new(Size);
+  }
+
+  static void deallocate(void *P, size_t Size) {
+    for (DocumentArena *A = Active; A; A = A->Previous)
+      if (reinterpret_cast<uintptr_t>(P) - A->Base < SlabSize || A->ownsInOtherSlab(P)) {
+        A->LiveBytes -= Size;
+        return;
+      }
+    ::operator delete(P);
+  }
 
 private:
-  void *allocateHere(size_t Size, size_t Align);
-  bool owns(const void *P) const;
+  void *allocateInNewSlab(size_t Size, size_t Align);
+  bool ownsInOtherSlab(const void *P) const;
+  void startSlab(size_t Index);
 
   static constexpr size_t SlabSize = 256 << 10;
   /// Room for the largest workload's documents several times over.
   static constexpr size_t MaxSlabs = 16;
+  static thread_local constinit DocumentArena *Active;
+
   std::vector<std::unique_ptr<char[]>> Slabs;
   size_t Current = 0; ///< The slab being filled.
-  size_t Used = 0;    ///< Bytes of it handed out.
+  /// Its start, next free byte and end; all zero before the first slab, so
+  /// that nothing fits and no pointer is taken for the arena's.
+  uintptr_t Base = 0, Next = 0, End = 0;
   size_t LiveBytes = 0;
   DocumentArena *Previous;
 };

@@ -13,6 +13,8 @@
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringRef.h"
+#include <cstdint>
+#include <cstring>
 #include <sstream>
 
 using namespace deployc;
@@ -138,15 +140,35 @@ bool needsQuotes(llvm::StringRef S) {
   if ((isDigit(First) || First == '-' || First == '+' || First == '.') && looksNumeric(S))
     return true;
   // Leading indicators change the meaning of a plain scalar.
-  static const llvm::StringRef Indicators = ",[]{}#&*!|>'\"%@`";
-  if (Indicators.contains(First) || First == ' ' || S.back() == ' ' || S.back() == ':')
+  switch (First) {
+  case ',': case '[': case ']': case '{': case '}': case '#': case '&': case '*':
+  case '!': case '|': case '>': case '\'': case '"': case '%': case '@': case '`':
+  case ' ':
+    return true;
+  default:
+    break;
+  }
+  if (S.back() == ' ' || S.back() == ':')
     return true;
   // `-`, `?` and `:` start a block only when a space follows.
   if ((First == '-' || First == '?' || First == ':') && (S.size() == 1 || S[1] == ' '))
     return true;
   // Embedded `: ` and ` #`, and what a plain scalar cannot hold: controls
-  // (tab, line breaks), C1 controls, a byte order mark.
-  for (size_t I = 0, E = S.size(); I < E; ++I) {
+  // (tab, line breaks), C1 controls, a byte order mark. Eight bytes at a time
+  // while none of them is a space, a colon, a control or outside ASCII.
+  size_t I = 0, E = S.size();
+  for (; I + 8 <= E; I += 8) {
+    uint64_t W;
+    std::memcpy(&W, S.data() + I, 8);
+    constexpr uint64_t Ones = 0x0101010101010101, High = 0x8080808080808080;
+    uint64_t BelowBang = (W - Ones * 0x21) & ~W & High;
+    uint64_t AboveTilde = ((W + Ones * (0x7F - 0x7E)) | W) & High;
+    uint64_t Colons = W ^ (Ones * ':');
+    uint64_t Colon = (Colons - Ones) & ~Colons & High;
+    if (BelowBang | AboveTilde | Colon)
+      break;
+  }
+  for (; I < E; ++I) {
     unsigned char C = S[I];
     if (C > ' ' && C < 0x7F && C != ':')
       continue;
