@@ -634,11 +634,30 @@ public:
 
   /// Whether S contains a literal every credential pattern requires: the
   /// regular expressions are only run on the few strings that do.
+  /// Whether S holds the fixed part of a credential pattern (`AKIA`, `gh`,
+  /// `://`...); the patterns run only then. One pass: this sees every string
+  /// the user wrote.
   static bool mayMatchCredential(llvm::StringRef S) {
-    for (const char *Anchor : {"-----BEGIN ", "AKIA", "ASIA", "gh", "github_pat_", "glpat-",
-                               "xox", "_live_", "AIza", "npm_", "eyJ", "://"})
-      if (S.contains(Anchor))
-        return true;
+    for (size_t I = 0, E = S.size(); I < E; ++I) {
+      llvm::StringRef T = S.drop_front(I);
+      switch (S[I]) {
+      case '-': if (T.startswith("-----BEGIN ")) return true; break;
+      case 'A':
+        if (T.startswith("AKIA") || T.startswith("ASIA") || T.startswith("AIza"))
+          return true;
+        break;
+      case 'g':
+        if (T.startswith("gh") || T.startswith("github_pat_") || T.startswith("glpat-"))
+          return true;
+        break;
+      case 'x': if (T.startswith("xox")) return true; break;
+      case '_': if (T.startswith("_live_")) return true; break;
+      case 'n': if (T.startswith("npm_")) return true; break;
+      case 'e': if (T.startswith("eyJ")) return true; break;
+      case ':': if (T.startswith("://")) return true; break;
+      default: break;
+      }
+    }
     return false;
   }
 
@@ -666,13 +685,12 @@ public:
   }
 
   static bool nameLooksSecret(llvm::StringRef Name) {
-    std::string L = Name.lower();
     for (const char *Word : {"password", "passwd", "pwd", "secret", "token", "apikey",
                              "api_key", "private_key", "credential", "access_key",
                              "auth"})
-      if (llvm::StringRef(L).contains(Word))
+      if (Name.contains_insensitive(Word))
         return true;
-    return llvm::StringRef(L).endswith("key") || llvm::StringRef(L).endswith("_pass");
+    return Name.endswith_insensitive("key") || Name.endswith_insensitive("_pass");
   }
 
   void scanForCredentials(const Value &Root, const std::string &Prefix,
@@ -702,7 +720,7 @@ public:
       // `component password: string = "..."`: the component names the value.
       if (Field == "default" && Path.size() > Field.size())
         Field = lastSegment(llvm::StringRef(Path).drop_back(Field.size() + 1));
-      if (nameLooksSecret(Field) && S.size() >= 8 && !S.contains(' ') &&
+      if (S.size() >= 8 && !S.contains(' ') && nameLooksSecret(Field) &&
           !looksLikeQualifiedName(S) && entropy(S) >= 3.0)
         Diags.report(DiagID::EmbeddedCredential, V.getOrigin(),
                      {"a credential in `" + Field.str() + "`"});
