@@ -215,12 +215,15 @@ int driver::runEmit(const DriverOptions &Opts, unsigned Targets, llvm::StringRef
     M.dropValues();
     if (Targets & emit::TargetKubernetes) {
       if (OutDir == "-")
-        emit::emitKubernetes(Env, C.Diags, [&](const emit::EmittedFile &F) {
-          if (WriteFailure.empty() && !C.Diags.hasErrors())
-            WriteFailure = Stream->add(F.Contents);
-        });
+        emit::emitKubernetes(
+            Env, C.Diags,
+            [&](const emit::EmittedFile &F) {
+              if (WriteFailure.empty() && !C.Diags.hasErrors())
+                WriteFailure = Stream->add(F.Contents);
+            },
+            Opts.Jobs);
       else
-        emit::emitKubernetes(Env, C.Diags, write);
+        emit::emitKubernetes(Env, C.Diags, write, Opts.Jobs);
     }
     // Builds and dev containers do not vary by environment: emit them once.
     if (SharedDone || OutDir == "-")

@@ -10,15 +10,21 @@
 //===----------------------------------------------------------------------===//
 
 #include "YAMLWriter.h"
+#include "deployc/Basic/Memory.h"
 #include "deployc/Emit/Emit.h"
 #include "deployc/Sema/Value.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/SHA256.h"
+#include "llvm/Support/thread.h"
 #include <cmath>
+#include <condition_variable>
 #include <map>
+#include <mutex>
+#include <optional>
 #include <set>
+#include <thread>
 
 using namespace deployc;
 using namespace deployc::emit;
@@ -89,31 +95,26 @@ public:
   KubernetesEmitter(const Environment &Env, DiagnosticEngine &Diags)
       : Env(Env), Diags(Diags), NS(Env.Namespace) {}
 
-  using FileSink = llvm::function_ref<void(std::string Name, std::vector<json> Docs)>;
+  using FileSink = llvm::function_ref<void(std::string Name, std::string YAML)>;
 
-  /// Hands each file's documents to Sink in output order, as soon as they are
-  /// complete: at 10,000 services, holding every document at once took a
-  /// third of emit's peak memory.
-  void run(FileSink Sink) {
+  /// Hands each file to Sink in output order, as soon as it is rendered: at
+  /// 10,000 services, holding every document at once took a third of emit's
+  /// peak memory. Workloads' files are built and rendered on Threads threads
+  /// (0: one per core); everything that depends on the order (name clashes,
+  /// diagnostics, writing) happens here, in workload order, so the output
+  /// and the diagnostics are those of one thread.
+  void run(FileSink Sink, unsigned Threads) {
     auto finish = [&](std::string Name, std::vector<json> Docs) {
       applyPatches(Docs, Env.Patches, nullptr);
       if (Env.Backup)
         noteResources(Docs);
-      Sink(std::move(Name), std::move(Docs));
-      // The file's documents are gone; the next file reuses their memory.
-      LastLabels = LabelSet();
-      Arena.rewindIfUnused();
+      Sink(std::move(Name), toYAMLStream(Docs));
     };
     finish("namespace.yaml", namespaceDocs());
     std::vector<json> SecretDocs = secretDocs();
     if (!SecretDocs.empty())
       finish("secrets.yaml", std::move(SecretDocs));
-    for (const Workload &W : Env.Workloads) {
-      std::vector<json> Docs = workloadDocs(W);
-      reportNameClashes(W, Docs);
-      applyPatches(Docs, W.Patches, &W);
-      finish(dnsName(W.Name) + ".yaml", std::move(Docs));
-    }
+    emitWorkloads(Sink, Threads);
     if (Env.Backup) {
       std::vector<json> Docs = backupDocs();
       if (!Docs.empty())
@@ -123,6 +124,132 @@ public:
   }
 
 private:
+  /// One workload's file, rendered, with what the in-order steps need.
+  struct WorkloadFile {
+    std::string Name, YAML;
+    /// (kind, name) of its objects as built, before patches.
+    std::vector<std::pair<std::string, std::string>> Objects;
+    /// Diagnostics from building the documents, then from patching them.
+    std::vector<Diagnostic> BuildDiags, PatchDiags;
+  };
+
+  /// Builds, patches and renders W's file. Runs on a worker's own emitter,
+  /// whose diagnostics engine is private to it.
+  WorkloadFile renderWorkload(const Workload &W) {
+    WorkloadFile F;
+    F.Name = dnsName(W.Name) + ".yaml";
+    std::vector<json> Docs = workloadDocs(W);
+    for (const json &D : Docs)
+      F.Objects.emplace_back(D.value("kind", ""), D.at("metadata").value("name", ""));
+    F.BuildDiags = Diags.takeDiagnostics(0);
+    applyPatches(Docs, W.Patches, &W);
+    applyPatches(Docs, Env.Patches, nullptr);
+    if (Env.Backup)
+      noteResources(Docs);
+    F.PatchDiags = Diags.takeDiagnostics(0);
+    F.YAML = toYAMLStream(Docs);
+    Docs.clear();
+    // The file's documents are gone; the next file reuses their memory.
+    LastLabels = LabelSet();
+    Arena.rewindIfUnused();
+    return F;
+  }
+
+  /// What a worker learnt that outlives its files.
+  struct Findings {
+    std::set<const Patch *> AppliedPatches, PendingEnvPatches;
+    std::set<std::pair<std::string, std::string>> SnapshotKinds;
+  };
+
+  Findings takeFindings() {
+    return {std::move(AppliedPatches), std::move(PendingEnvPatches), std::move(SnapshotKinds)};
+  }
+
+  void adopt(const Findings &F) {
+    AppliedPatches.insert(F.AppliedPatches.begin(), F.AppliedPatches.end());
+    PendingEnvPatches.insert(F.PendingEnvPatches.begin(), F.PendingEnvPatches.end());
+    SnapshotKinds.insert(F.SnapshotKinds.begin(), F.SnapshotKinds.end());
+  }
+
+  void finishWorkload(const Workload &W, WorkloadFile F, FileSink Sink) {
+    for (const Diagnostic &D : F.BuildDiags)
+      Diags.replay(D);
+    reportNameClashes(W, F.Objects);
+    for (const Diagnostic &D : F.PatchDiags)
+      Diags.replay(D);
+    Sink(std::move(F.Name), std::move(F.YAML));
+  }
+
+  void emitWorkloads(FileSink Sink, unsigned Threads) {
+    const std::vector<Workload> &Ws = Env.Workloads;
+    if (Threads == 0)
+      Threads = std::max(1u, std::thread::hardware_concurrency());
+    // Below a few files per thread, starting threads costs more than it saves.
+    if (Threads == 1 || Ws.size() < 4 * Threads) {
+      DiagnosticEngine Private(Diags.getSourceManager());
+      KubernetesEmitter Worker(Env, Private);
+      for (const Workload &W : Ws)
+        finishWorkload(W, Worker.renderWorkload(W), Sink);
+      adopt(Worker.takeFindings());
+      return;
+    }
+    // Workers take the next workload and leave its file in a ring of Window
+    // slots; this thread takes the files in order. A worker waits while its
+    // workload is a full ring ahead of the next one to write, which bounds
+    // the files held at once.
+    constexpr size_t Window = 64;
+    std::vector<std::optional<WorkloadFile>> Ring(Window);
+    std::mutex Lock;
+    std::condition_variable Rendered, Written;
+    size_t NextToTake = 0, NextToWrite = 0;
+    std::vector<Findings> Found(Threads);
+    auto work = [&](unsigned T) {
+      adviseHugePagesForThreadHeap();
+      DiagnosticEngine Private(Diags.getSourceManager());
+      // Made here: its arena belongs to this thread.
+      auto Worker = std::make_unique<KubernetesEmitter>(Env, Private);
+      for (;;) {
+        size_t I;
+        {
+          std::unique_lock<std::mutex> L(Lock);
+          if (NextToTake == Ws.size())
+            break;
+          I = NextToTake++;
+          Written.wait(L, [&] { return I < NextToWrite + Window; });
+        }
+        WorkloadFile F = Worker->renderWorkload(Ws[I]);
+        {
+          std::lock_guard<std::mutex> L(Lock);
+          Ring[I % Window] = std::move(F);
+        }
+        Rendered.notify_all();
+      }
+      Found[T] = Worker->takeFindings();
+    };
+    std::vector<llvm::thread> Workers;
+    for (unsigned T = 0; T < Threads; ++T)
+      Workers.emplace_back(llvm::Optional<unsigned>(WorkerStack), work, T);
+    for (size_t I = 0; I < Ws.size(); ++I) {
+      WorkloadFile F;
+      {
+        std::unique_lock<std::mutex> L(Lock);
+        Rendered.wait(L, [&] { return Ring[I % Window].has_value(); });
+        F = std::move(*Ring[I % Window]);
+        Ring[I % Window].reset();
+        ++NextToWrite;
+      }
+      Written.notify_all();
+      finishWorkload(Ws[I], std::move(F), Sink);
+    }
+    for (llvm::thread &W : Workers)
+      W.join();
+    for (const Findings &F : Found)
+      adopt(F);
+  }
+
+  /// Rendering recurses over the documents, as deep as a patch nests.
+  static constexpr unsigned WorkerStack = 64u << 20;
+
   //===--------------------------------------------------------------------===//
   // Metadata
   //===--------------------------------------------------------------------===//
@@ -1649,7 +1776,8 @@ private:
   /// `Api` and `api`, or `web_app` and `web-app`, are one name to
   /// Kubernetes, and so are `api`'s sidecar `proxy` and the workload
   /// `api_proxy` in `api-proxy-env`: one object would replace the other.
-  void reportNameClashes(const Workload &W, const std::vector<json> &Docs) {
+  void reportNameClashes(const Workload &W,
+                         const std::vector<std::pair<std::string, std::string>> &Objects) {
     std::set<const Workload *> Reported;
     auto claim = [&](const std::string &Kind, const std::string &Name) {
       auto [It, New] = ObjectOwners.try_emplace({Kind, Name}, &W);
@@ -1660,8 +1788,8 @@ private:
           .note(DiagID::NotePreviousDefinition, It->second->Where);
     };
     claim("", dnsName(W.Name));
-    for (const json &D : Docs)
-      claim(D.value("kind", ""), D.at("metadata").value("name", ""));
+    for (const auto &[Kind, Name] : Objects)
+      claim(Kind, Name);
   }
 
   //===--------------------------------------------------------------------===//
@@ -1728,21 +1856,23 @@ private:
 } // namespace
 
 void emit::emitKubernetes(const Environment &Env, DiagnosticEngine &Diags,
-                          llvm::function_ref<void(EmittedFile)> Sink) {
-  KubernetesEmitter(Env, Diags).run([&](std::string Name, std::vector<json> Docs) {
-    Sink({Env.Name + "/" + Name, toYAMLStream(Docs)});
-  });
+                          llvm::function_ref<void(EmittedFile)> Sink, unsigned Threads) {
+  KubernetesEmitter(Env, Diags).run(
+      [&](std::string Name, std::string YAML) {
+        Sink({Env.Name + "/" + Name, std::move(YAML)});
+      },
+      Threads);
 }
 
-std::vector<EmittedFile> emit::emitKubernetes(const Environment &Env, DiagnosticEngine &Diags) {
+std::vector<EmittedFile> emit::emitKubernetes(const Environment &Env, DiagnosticEngine &Diags,
+                                              unsigned Threads) {
   std::vector<EmittedFile> Out;
-  emitKubernetes(Env, Diags, [&](EmittedFile F) { Out.push_back(std::move(F)); });
+  emitKubernetes(Env, Diags, [&](EmittedFile F) { Out.push_back(std::move(F)); }, Threads);
   return Out;
 }
 
 std::string emit::emitKubernetesStream(const Environment &Env, DiagnosticEngine &Diags) {
   std::string Out;
-  KubernetesEmitter(Env, Diags).run(
-      [&](std::string, std::vector<json> Docs) { Out += toYAMLStream(Docs); });
+  KubernetesEmitter(Env, Diags).run([&](std::string, std::string YAML) { Out += YAML; }, 0);
   return Out;
 }

@@ -68,6 +68,11 @@ static cl::opt<EmitTarget> EmitTargetOpt(
 static cl::opt<std::string> OutputDir("o", cl::desc("Output directory, or - for a YAML stream on stdout"),
                                       cl::value_desc("dir"), cl::Required, cl::sub(EmitCmd),
                                       cl::cat(DeploycCategory));
+static cl::opt<unsigned> EmitJobs(
+    "jobs", cl::desc("Threads that render workloads' manifests (0: one per core)"),
+    cl::init(0), cl::value_desc("N"), cl::sub(EmitCmd), cl::cat(DeploycCategory));
+static cl::alias EmitJobsShort("j", cl::desc("Alias for --jobs"), cl::aliasopt(EmitJobs),
+                               cl::cat(DeploycCategory));
 static cl::list<std::string> FmtInputs(cl::Positional, cl::desc("<file.deploy>... (- for stdin)"),
                                        cl::OneOrMore, cl::sub(FmtCmd));
 static cl::opt<bool> FmtCheck("check", cl::desc("List files that would change; exit 1 if any"),
@@ -227,6 +232,7 @@ int main(int argc, char **argv) {
   Opts.Verify = Verify;
   Opts.StopAfter = StopAfter;
   Opts.DisableFree = true;
+  Opts.Jobs = EmitJobs;
   Opts.StdlibPath = findStdlib(StdlibPath, argv[0], (void *)&printVersion);
 
   int Result = ExitUsage;

@@ -39,6 +39,8 @@ struct DriverOptions {
   /// operating system instead of freeing it node by node (clang's
   /// -disable-free).
   bool DisableFree = false;
+  /// emit --jobs: threads rendering manifests; 0 means one per core.
+  unsigned Jobs = 0;
 };
 
 /// Where the stdlib is: --stdlib-path, else $DEPLOYC_STDLIB, else

@@ -31,14 +31,17 @@ enum Target : unsigned {
 
 /// Kubernetes manifests for one environment, under `<env>/`, one file per
 /// resource group (namespace.yaml, secrets.yaml, <workload>.yaml, backup.yaml).
-/// Patch errors are reported to Diags.
+/// Patch errors are reported to Diags. Workloads' files are rendered on
+/// Threads threads (0: one per core); files and diagnostics come out the same,
+/// in the same order, whatever the number.
 std::vector<EmittedFile> emitKubernetes(const plan::Environment &Env,
-                                        DiagnosticEngine &Diags);
+                                        DiagnosticEngine &Diags, unsigned Threads = 0);
 
-/// The same files handed to Sink one by one as each is rendered, so that a
-/// caller writing them out never holds them all.
+/// The same files handed to Sink one by one, in order, as each is rendered,
+/// so that a caller writing them out never holds them all. Sink runs on the
+/// calling thread.
 void emitKubernetes(const plan::Environment &Env, DiagnosticEngine &Diags,
-                    llvm::function_ref<void(EmittedFile)> Sink);
+                    llvm::function_ref<void(EmittedFile)> Sink, unsigned Threads = 0);
 
 /// All manifests of the environment as one `---`-separated YAML stream.
 std::string emitKubernetesStream(const plan::Environment &Env, DiagnosticEngine &Diags);
