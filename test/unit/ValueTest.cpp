@@ -1,7 +1,9 @@
 //===- ValueTest.cpp - Units, formatting and overlays of values -----------===//
 
 #include "deployc/Sema/Value.h"
+#include <cmath>
 #include <gtest/gtest.h>
+#include <limits>
 
 using namespace deployc;
 using namespace deployc::sema;
@@ -18,6 +20,24 @@ TEST(ValueTest, QuantitiesNormaliseByKind) {
   bool Overflow = false;
   EXPECT_FALSE(parseQuantity("99999999999999", "d", QuantityKind::Duration, &Overflow));
   EXPECT_TRUE(Overflow);
+}
+
+// Quantity amounts are read with std::from_chars where it applies; the
+// result must be what StringRef::getAsDouble (APFloat) reads.
+TEST(ValueTest, QuantityAmountsReadAsAPFloatReadsThem) {
+  for (const char *Text : {"0", "1.", ".5", "0.1", "2.675", "1.005", "0.30000000000000004",
+                           "123456789012345678901234567890", "9007199254740993",
+                           "0.000000000000000000001", "1.2.3", ".", "", "1e3", "1_0"}) {
+    double Expected = 0;
+    bool Bad = llvm::StringRef(Text).getAsDouble(Expected);
+    std::optional<int64_t> Got = parseQuantity(Text, "Ki", QuantityKind::Memory);
+    if (Bad || std::round(Expected * 1024) > double(std::numeric_limits<int64_t>::max() / 2)) {
+      EXPECT_FALSE(Got) << Text;
+      continue;
+    }
+    ASSERT_TRUE(Got) << Text;
+    EXPECT_EQ(*Got, int64_t(std::round(Expected * 1024))) << Text;
+  }
 }
 
 TEST(ValueTest, UnitKindsExplainAmbiguity) {
