@@ -210,6 +210,8 @@ int driver::runEmit(const DriverOptions &Opts, unsigned Targets, llvm::StringRef
     Stream.emplace();
   bool SharedDone = false;
   for (sema::EnvironmentModel &M : C.Prog->Environments) {
+    if (Opts.AdviseHugePages)
+      adviseHugePagesForThreadHeap();
     plan::Environment Env = plan::lowerEnvironment(*C.Prog, M);
     // Only the plan is read from here on.
     M.dropValues();
