@@ -41,6 +41,10 @@ bool DocumentArena::isEnabled() {
 bool DocumentArena::rewindIfUnused() {
   if (LiveBytes)
     return false;
+  // What one large file (every secret of 10,000 services) needed beyond an
+  // ordinary one goes back to the heap rather than sit unused to the end.
+  if (Slabs.size() > KeptSlabs)
+    Slabs.resize(KeptSlabs);
   if (!Slabs.empty())
     startSlab(0);
   return true;

@@ -75,6 +75,8 @@ private:
   static constexpr size_t SlabSize = 256 << 10;
   /// Room for the largest workload's documents several times over.
   static constexpr size_t MaxSlabs = 16;
+  /// Kept for the next file: an ordinary workload's documents fit in one.
+  static constexpr size_t KeptSlabs = 2;
   static thread_local constinit DocumentArena *Active;
 
   std::vector<std::unique_ptr<char[]>> Slabs;

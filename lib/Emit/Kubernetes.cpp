@@ -10,7 +10,6 @@
 //===----------------------------------------------------------------------===//
 
 #include "YAMLWriter.h"
-#include "deployc/Basic/Memory.h"
 #include "deployc/Emit/Emit.h"
 #include "deployc/Sema/Value.h"
 #include "llvm/ADT/StringExtras.h"
@@ -204,7 +203,6 @@ private:
     size_t NextToTake = 0, NextToWrite = 0;
     std::vector<Findings> Found(Threads);
     auto work = [&](unsigned T) {
-      adviseHugePagesForThreadHeap();
       DiagnosticEngine Private(Diags.getSourceManager());
       // Made here: its arena belongs to this thread.
       auto Worker = std::make_unique<KubernetesEmitter>(Env, Private);
