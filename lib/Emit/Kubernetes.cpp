@@ -107,7 +107,9 @@ public:
       applyPatches(Docs, Env.Patches, nullptr);
       if (Env.Backup)
         noteResources(Docs);
-      Sink(std::move(Name), toYAMLStream(Docs));
+      std::string YAML = toYAMLStream(Docs);
+      dropDocuments(Docs);
+      Sink(std::move(Name), std::move(YAML));
     };
     finish("namespace.yaml", namespaceDocs());
     std::vector<json> SecretDocs = secretDocs();
@@ -147,11 +149,16 @@ private:
       noteResources(Docs);
     F.PatchDiags = Diags.takeDiagnostics(0);
     F.YAML = toYAMLStream(Docs);
+    dropDocuments(Docs);
+    return F;
+  }
+
+  /// Once a file is rendered: its documents go, and the next file reuses
+  /// their memory.
+  void dropDocuments(std::vector<json> &Docs) {
     Docs.clear();
-    // The file's documents are gone; the next file reuses their memory.
     LastLabels = LabelSet();
     Arena.rewindIfUnused();
-    return F;
   }
 
   /// What a worker learnt that outlives its files.
