@@ -134,9 +134,9 @@ bool needsQuotes(llvm::StringRef S) {
   if (S.empty())
     return true;
   char First = S.front();
-  // Numbers start with a digit, a sign or a dot.
   if (isYAML11Word(S))
     return true;
+  // Numbers start with a digit, a sign or a dot.
   if ((isDigit(First) || First == '-' || First == '+' || First == '.') && looksNumeric(S))
     return true;
   // Leading indicators change the meaning of a plain scalar.

@@ -632,8 +632,6 @@ public:
     return Patterns;
   }
 
-  /// Whether S contains a literal every credential pattern requires: the
-  /// regular expressions are only run on the few strings that do.
   /// Whether S holds the fixed part of a credential pattern (`AKIA`, `gh`,
   /// `://`...); the patterns run only then. One pass: this sees every string
   /// the user wrote.
