@@ -495,17 +495,17 @@ json Analysis::hover(Position Pos) const {
       Md = declDoc(R.Target);
       break;
     case Resolution::Kind::EnumMember:
-      Md = "`" + R.Name + "`: " + (Ty ? Ty->describe() : "an enum member");
+      Md = "`" + R.Name.str() + "`: " + (Ty ? Ty->describe() : "an enum member");
       break;
     case Resolution::Kind::Environment:
       Md = "`env`: the environment being evaluated" +
            (Env ? " (`" + Env->Name + "` in this editor)" : std::string());
       break;
     case Resolution::Kind::Port:
-      Md = "port `" + R.Name + "` of this workload";
+      Md = "port `" + R.Name.str() + "` of this workload";
       break;
     case Resolution::Kind::Component:
-      Md = "component `" + R.Name + "` of this secret type (a secret value)";
+      Md = "component `" + R.Name.str() + "` of this secret type (a secret value)";
       break;
     default:
       return nullptr;

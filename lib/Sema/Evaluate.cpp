@@ -273,26 +273,32 @@ private:
 
   void place(Value &Obj, const Entry &E, const FieldDef *F, Value V) {
     const std::string &Key = E.Key.Name;
+    // Groups and lists grow in place: a copy per entry would copy the whole
+    // group each time.
     if (F && F->isLabelled() && E.Label) {
-      Value Group = Obj.get(Key);
-      if (!Group.is(Value::Kind::Object))
-        Group = Value::object("", E.getRange());
-      Group.setField(E.Label->Name, std::move(V));
-      Obj.setField(Key, std::move(Group));
+      Value *Group = Obj.getMutableField(Key);
+      if (!Group || !Group->is(Value::Kind::Object)) {
+        Obj.setField(Key, Value::object("", E.getRange()));
+        Group = Obj.getMutableField(Key);
+      }
+      Group->setField(E.Label->Name, std::move(V));
       return;
     }
     if (F && F->isRepeated()) {
-      Value List = Obj.get(Key);
-      if (!List.is(Value::Kind::List))
-        List = Value::list({}, E.getRange());
-      List.append(std::move(V));
-      Obj.setField(Key, std::move(List));
+      Value *List = Obj.getMutableField(Key);
+      if (!List || !List->is(Value::Kind::List)) {
+        Obj.setField(Key, Value::list({}, E.getRange()));
+        List = Obj.getMutableField(Key);
+      }
+      List->append(std::move(V));
       return;
     }
     Obj.setField(Key, std::move(V));
   }
 
   void evalBlockInto(Value &Obj, const Block &B, const BlockSchema *S) {
+    // Most entries become a field of their own.
+    Obj.reserveFields(Obj.getFields().size() + B.Entries.size());
     for (const Entry *E : B.Entries) {
       const FieldDef *F = P.EntryFields.lookup(E);
       switch (E->getKind()) {
@@ -553,13 +559,13 @@ private:
     case Resolution::Kind::Decl:
       return Value::ref(llvm::cast<BlockDecl>(Res.Target), R);
     case Resolution::Kind::EnumMember:
-      return Value::enumMember(Res.Name, R);
+      return Value::enumMember(Res.Name.str(), R);
     case Resolution::Kind::Environment:
       return Cur ? Cur->Env : Value::poison(R);
     case Resolution::Kind::Port:
       return portNumber(Res.Name, R);
     case Resolution::Kind::Component:
-      return Value::secret({{"", nullptr, Res.Name}}, R);
+      return Value::secret({{"", nullptr, Res.Name.str()}}, R);
     case Resolution::Kind::None:
       return Value::poison(R);
     }
@@ -667,7 +673,7 @@ private:
         if (auto *N = llvm::dyn_cast<NameExpr>(C.Args[I])) {
           auto It = P.Resolutions.find(N);
           if (It != P.Resolutions.end() && It->second.K == Resolution::Kind::Port)
-            Obj.setField("port_name", Value::string(It->second.Name, N->getRange()));
+            Obj.setField("port_name", Value::string(It->second.Name.str(), N->getRange()));
         }
     }
     if (C.Options)

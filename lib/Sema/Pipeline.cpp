@@ -97,6 +97,10 @@ std::unique_ptr<Program> sema::runFrontEnd(SourceManager &SM, DiagnosticEngine &
   timed("types", [&] { checkTypes(*P); });
   if (stopAfter(Phase::TypeCheck))
     return P;
+  // Most of the expression types serve only the language server; evaluation
+  // is where memory peaks.
+  if (Opts.Keeps != FrontEndOptions::Keep::Everything)
+    P->dropTypesEvaluationIgnores();
 
   // Each environment is validated as soon as it is evaluated, so that with
   // Keep::Diagnostics memory holds the values of one environment at a time. All

@@ -75,6 +75,14 @@ const Type *Program::getType(const Expr *E) const {
   return It == ExprTypes.end() ? nullptr : It->second;
 }
 
+void Program::dropTypesEvaluationIgnores() {
+  llvm::DenseMap<const Expr *, const Type *> Kept;
+  for (const auto &[E, T] : ExprTypes)
+    if ((T && T->isError()) || llvm::isa<QuantityLiteral, ConstructorExpr, BlockExpr>(E))
+      Kept[E] = T;
+  ExprTypes.swap(Kept);
+}
+
 void Program::dropTypeFacts() {
   // Swapping with empty maps frees their buckets (clear() keeps them).
   decltype(Resolutions)().swap(Resolutions);

@@ -137,6 +137,17 @@ const Value &Value::get(llvm::StringRef Name) const {
   return V ? *V : Null;
 }
 
+Value *Value::getMutableField(llvm::StringRef Name) {
+  if (!getField(Name))
+    return nullptr;
+  for (Field &F : mutablePayload().Fields)
+    if (F.first == Name)
+      return &F.second;
+  return nullptr;
+}
+
+void Value::reserveFields(size_t N) { mutablePayload().Fields.reserve(N); }
+
 void Value::setField(llvm::StringRef Name, Value V) {
   auto &Fields = mutablePayload().Fields;
   for (Field &F : Fields)

@@ -88,6 +88,22 @@ TEST(ValueTest, OverlaysMergePlainBlocksAndReplaceTheRest) {
   EXPECT_EQ(Copy.get("strategy").getTag(), "canary");
 }
 
+TEST(ValueTest, MutableFieldsUnshareFirst) {
+  Value Obj = Value::object("", {});
+  Obj.reserveFields(2);
+  Obj.setField("port", Value::object("", {}));
+  EXPECT_EQ(Obj.getMutableField("ports"), nullptr);
+  Value Copy = Obj;
+  Value *Port = Obj.getMutableField("port");
+  ASSERT_NE(Port, nullptr);
+  Port->setField("http", Value::integer(8080, {}));
+  Port->setField("metrics", Value::integer(9090, {}));
+  EXPECT_EQ(Obj.get("port").get("http").getInt(), 8080);
+  EXPECT_EQ(Obj.get("port").getFields().size(), 2u);
+  // The copy taken before the change still shares nothing it did not have.
+  EXPECT_TRUE(Copy.get("port").getFields().empty());
+}
+
 TEST(ValueTest, SecretsNeverDisplayTheirValue) {
   Value S = Value::secret({{"postgres://", nullptr, ""}}, {});
   EXPECT_EQ(S.toDisplayString(), "(sensitive)");

@@ -14,6 +14,7 @@
 #include "deployc/Sema/Schema.h"
 #include "deployc/Sema/Value.h"
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/StringRef.h"
 #include <map>
 #include <string>
 #include <vector>
@@ -33,7 +34,8 @@ struct Resolution {
   };
   Kind K = Kind::None;
   const ast::Decl *Target = nullptr;
-  std::string Name;
+  /// The name as written: it points into the AST, which outlives this.
+  llvm::StringRef Name;
 };
 
 /// An `on NAME { ... }` block and what NAME is.
@@ -107,6 +109,10 @@ public:
   llvm::DenseMap<const ast::Decl *, unsigned> UseCounts;
 
   const Type *getType(const ast::Expr *E) const;
+  /// Frees the types evaluation does not read (it reads those of failed
+  /// expressions, quantities, constructors and blocks), for callers that do
+  /// not ask for the type of every expression afterwards.
+  void dropTypesEvaluationIgnores();
   /// Frees what only evaluation reads (resolutions, types, entry fields),
   /// for callers that go on from the values alone.
   void dropTypeFacts();

@@ -101,8 +101,14 @@ public:
   const Value *getField(llvm::StringRef Name) const;
   /// The field or a null value.
   const Value &get(llvm::StringRef Name) const;
+  /// The field to change in place (this object's payload is unshared
+  /// first), or null.
+  Value *getMutableField(llvm::StringRef Name);
   /// Sets or replaces a field, keeping the first position.
   void setField(llvm::StringRef Name, Value V);
+  /// Room for N fields in all, so an object built field by field is
+  /// allocated once and without slack.
+  void reserveFields(size_t N);
   void removeField(llvm::StringRef Name);
   /// Appends to a list value.
   void append(Value V);
