@@ -212,7 +212,7 @@ int driver::runEmit(const DriverOptions &Opts, unsigned Targets, llvm::StringRef
   for (sema::EnvironmentModel &M : C.Prog->Environments) {
     if (Opts.AdviseHugePages)
       adviseHugePagesForThreadHeap();
-    plan::Environment Env = plan::lowerEnvironment(*C.Prog, M);
+    plan::Environment Env = plan::lowerEnvironment(*C.Prog, std::move(M));
     // Only the plan is read from here on.
     M.dropValues();
     if (Targets & emit::TargetKubernetes) {

@@ -392,7 +392,9 @@ std::vector<RunStep> runSteps(const Value &V) {
 
 class Lowering {
 public:
-  Lowering(const sema::Program &P, const sema::EnvironmentModel &M) : P(P), M(M) {}
+  Lowering(const sema::Program &P, const sema::EnvironmentModel &M,
+           sema::EnvironmentModel *Consumed = nullptr)
+      : P(P), M(M), Consumed(Consumed) {}
 
   Environment run() {
     Environment E;
@@ -412,6 +414,8 @@ public:
       case ast::DeclKind::Worker:
       case ast::DeclKind::Job:
         E.Workloads.push_back(lowerWorkload(E, D));
+        if (Consumed)
+          Consumed->Decls[&D - M.Decls.data()].Val = Value();
         break;
       case ast::DeclKind::Secret:
         E.Secrets.push_back(lowerSecret(D));
@@ -757,10 +761,15 @@ private:
 
   const sema::Program &P;
   const sema::EnvironmentModel &M;
+  sema::EnvironmentModel *Consumed;
 };
 
 } // namespace
 
 Environment plan::lowerEnvironment(const sema::Program &P, const sema::EnvironmentModel &M) {
   return Lowering(P, M).run();
+}
+
+Environment plan::lowerEnvironment(const sema::Program &P, sema::EnvironmentModel &&M) {
+  return Lowering(P, M, &M).run();
 }

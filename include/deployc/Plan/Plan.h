@@ -366,6 +366,11 @@ struct Environment {
 
 /// Lowers one evaluated environment. The program must have no errors.
 Environment lowerEnvironment(const sema::Program &P, const sema::EnvironmentModel &M);
+/// The same for a caller that reads only the plan afterwards: each workload's
+/// values are freed once it is lowered (no other declaration's lowering reads
+/// them), so memory never holds the values and the plan of every workload at
+/// once. M keeps its name and declarations.
+Environment lowerEnvironment(const sema::Program &P, sema::EnvironmentModel &&M);
 
 /// A Kubernetes-safe name: lower case, `-` for `_`, at most 63 characters.
 std::string dnsName(const std::string &Name);
