@@ -13,6 +13,7 @@
 #include "deployc/Emit/Emit.h"
 #include "deployc/Sema/Value.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringMap.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/SHA256.h"
@@ -1784,12 +1785,15 @@ private:
   void reportNameClashes(const Workload &W,
                          const std::vector<std::pair<std::string, std::string>> &Objects) {
     std::set<const Workload *> Reported;
-    auto claim = [&](const std::string &Kind, const std::string &Name) {
-      auto [It, New] = ObjectOwners.try_emplace({Kind, Name}, &W);
+    auto claim = [&](llvm::StringRef Kind, llvm::StringRef Name) {
+      OwnerKey.assign(Kind.begin(), Kind.end());
+      OwnerKey += '\0';
+      OwnerKey.append(Name.begin(), Name.end());
+      auto [It, New] = ObjectOwners.try_emplace(OwnerKey, &W);
       if (New || It->second == &W || !Reported.insert(It->second).second)
         return;
       Diags.report(DiagID::KubernetesNameClash, W.Where,
-                   {"`" + W.Name + "`", "`" + It->second->Name + "`", Name, Env.Name})
+                   {"`" + W.Name + "`", "`" + It->second->Name + "`", Name.str(), Env.Name})
           .note(DiagID::NotePreviousDefinition, It->second->Where);
     };
     claim("", dnsName(W.Name));
@@ -1848,7 +1852,11 @@ private:
   std::set<std::pair<std::string, std::string>> SnapshotKinds; ///< (group, plural)
   /// The workload each emitted (kind, name) belongs to; kind "" for the
   /// workload's own name.
-  std::map<std::pair<std::string, std::string>, const Workload *> ObjectOwners;
+  /// "kind\0name" -> the workload that emitted it. Hashed: with 10,000
+  /// services an ordered map's string comparisons took 2.4% of an emit, on
+  /// the thread that puts the files in order.
+  llvm::StringMap<const Workload *> ObjectOwners;
+  std::string OwnerKey;
   struct LabelSet {
     bool Valid = false;
     const Workload *W = nullptr;
