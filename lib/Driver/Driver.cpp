@@ -209,12 +209,17 @@ int driver::runEmit(const DriverOptions &Opts, unsigned Targets, llvm::StringRef
   if (OutDir == "-")
     Stream.emplace();
   bool SharedDone = false;
-  for (sema::EnvironmentModel &M : C.Prog->Environments) {
+  for (size_t I = 0, N = C.Prog->Environments.size(); I != N; ++I) {
     if (Opts.AdviseHugePages)
       adviseHugePagesForThreadHeap();
-    plan::Environment Env = plan::lowerEnvironment(*C.Prog, std::move(M));
-    // Only the plan is read from here on.
-    M.dropValues();
+    plan::Environment Env = plan::lowerEnvironment(*C.Prog, std::move(C.Prog->Environments[I]));
+    // Only the plan is read from here on. After the last environment the
+    // program goes too: its syntax trees are the larger part of memory
+    // while the files are rendered and held.
+    if (I + 1 == N)
+      C.Prog.reset();
+    else
+      C.Prog->Environments[I].dropValues();
     if (Targets & emit::TargetKubernetes) {
       if (OutDir == "-")
         emit::emitKubernetes(
