@@ -2,7 +2,6 @@
 #ifndef DEPLOYC_LIB_DRIVER_COMPILATION_H
 #define DEPLOYC_LIB_DRIVER_COMPILATION_H
 
-#include "deployc/Basic/Memory.h"
 #include "deployc/Driver/Driver.h"
 #include "deployc/Parse/Parser.h"
 #include "deployc/Sema/Sema.h"
@@ -55,8 +54,6 @@ struct Compilation {
     FO.StdlibPath = Opts.StdlibPath;
     FO.OnlyEnvironment = Opts.Environment;
     FO.StopAfter = StopAfter;
-    if (Opts.AdviseHugePages)
-      FO.BeforePass = adviseHugePagesForThreadHeap;
     if (!Opts.StopAfter.empty()) {
       auto Ph = sema::lookupPhase(Opts.StopAfter);
       if (!Ph) {

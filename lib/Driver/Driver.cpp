@@ -210,8 +210,6 @@ int driver::runEmit(const DriverOptions &Opts, unsigned Targets, llvm::StringRef
     Stream.emplace();
   bool SharedDone = false;
   for (size_t I = 0, N = C.Prog->Environments.size(); I != N; ++I) {
-    if (Opts.AdviseHugePages)
-      adviseHugePagesForThreadHeap();
     plan::Environment Env = plan::lowerEnvironment(*C.Prog, std::move(C.Prog->Environments[I]));
     // Only the plan is read from here on. After the last environment the
     // program goes too: its syntax trees are the larger part of memory

@@ -63,8 +63,6 @@ std::unique_ptr<Program> sema::runFrontEnd(SourceManager &SM, DiagnosticEngine &
                                            const FrontEndOptions &Opts) {
   PassTimers Timers;
   auto timed = [&](const char *Name, auto &&Fn) {
-    if (Opts.BeforePass)
-      Opts.BeforePass();
     llvm::Timer *T = Timers.get(Name);
     if (T)
       T->startTimer();

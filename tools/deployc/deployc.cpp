@@ -235,7 +235,6 @@ int main(int argc, char **argv) {
   Opts.StopAfter = StopAfter;
   Opts.DisableFree = true;
   Opts.Jobs = EmitJobs;
-  Opts.AdviseHugePages = !LspCmd;
   Opts.StdlibPath = findStdlib(StdlibPath, argv[0], (void *)&printVersion);
 
   int Result = ExitUsage;

@@ -14,10 +14,8 @@ namespace deployc {
 /// in 4 KiB at a time took a fifth of a large emit, and huge pages need 512
 /// times fewer faults while peak memory stays as it was (the heap is used
 /// densely). Call it first thing on a thread whose allocations live for the
-/// rest of the command, and again now and then (the front end's passes) where
-/// new blocks are not reported; calls that find no new heap make no system
-/// call. Not in the language server, whose heap lives long and is used
-/// sparsely. A no-op where the system does not grant huge pages on request or
+/// rest of the command. Not in the language server, whose heap lives long and
+/// is used sparsely. A no-op where the system does not grant huge pages on request or
 /// the C library is not glibc. Works best with mallopt(M_TOP_PAD, 64 MiB),
 /// which makes each new heap writable whole at once (the tool sets it).
 void adviseHugePagesForThreadHeap();

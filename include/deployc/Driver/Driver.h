@@ -41,9 +41,6 @@ struct DriverOptions {
   bool DisableFree = false;
   /// emit --jobs: threads rendering manifests; 0 means one per core.
   unsigned Jobs = 0;
-  /// The command is all this process does: ask for huge pages for each heap
-  /// it grows into, at each pass (see deployc/Basic/Memory.h).
-  bool AdviseHugePages = false;
 };
 
 /// Where the stdlib is: --stdlib-path, else $DEPLOYC_STDLIB, else

@@ -56,9 +56,6 @@ struct FrontEndOptions {
   std::function<ast::Module *(llvm::StringRef DisplayPath, std::string Text,
                               SourceManager &SM, DiagnosticEngine &Diags)>
       LoadModule;
-  /// Called on the calling thread before each pass. The tool asks there for
-  /// huge pages for the heap the program has grown into by then.
-  std::function<void()> BeforePass;
 };
 
 /// Runs the front end. Inputs are file paths ("-" is stdin, already read into
