@@ -381,8 +381,10 @@ def _():
     server = http.server.HTTPServer(("127.0.0.1", 0), Hook)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
+        # A host name, not an address: the static tool resolves it without
+        # NSS modules (CMakeLists.txt, DEPLOYC_STATIC_TOOL).
         env = Env(ROLLING, notify=", hook", channels='channel hook { webhook = '
-                  f'"http://127.0.0.1:{server.server_port}/hook" }}')
+                  f'"http://localhost:{server.server_port}/hook" }}')
         env.apply()
         p = env.apply("version=v2", "mode=fail-health", check=False)
         assert p.returncode == 1 and "fails its health checks" in p.stdout, p.stdout
