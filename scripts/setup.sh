@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   cmake ninja-build g++ ccache pkg-config
   antlr4 default-jre-headless libantlr4-runtime-dev
-  llvm-14-dev llvm-14-tools clang-14 libclang-rt-14-dev
+  llvm-14-dev llvm-14-tools clang-14 libclang-rt-14-dev zlib1g-dev
   nlohmann-json3-dev libyaml-cpp-dev
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   libsqlite3-dev libsodium-dev libboost-dev
