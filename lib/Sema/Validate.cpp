@@ -14,8 +14,11 @@
 #include "llvm/ADT/STLFunctionalExtras.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/Regex.h"
+#include <array>
 #include <cmath>
 #include <functional>
+#include <memory>
+#include <mutex>
 #include <set>
 
 using namespace deployc;
@@ -612,51 +615,72 @@ public:
   struct CredentialPattern {
     const char *Regex;
     const char *What;
+    /// Text every match contains, `|`-separated: the regex runs only on
+    /// strings that hold one, which is rare among the strings users write.
+    const char *Needles;
   };
 
   static llvm::ArrayRef<CredentialPattern> credentialPatterns() {
     static const CredentialPattern Patterns[] = {
-        {"-----BEGIN [A-Z ]*PRIVATE KEY-----", "a private key (PEM block)"},
-        {"-----BEGIN [A-Z ]+-----", "a PEM block"},
-        {"(^|[^A-Z0-9])(AKIA|ASIA)[0-9A-Z]{16}([^A-Z0-9]|$)", "an AWS access key id"},
-        {"gh[pousr]_[A-Za-z0-9]{36}", "a GitHub token"},
-        {"github_pat_[A-Za-z0-9_]{22,}", "a GitHub token"},
-        {"glpat-[A-Za-z0-9_-]{20}", "a GitLab token"},
-        {"xox[abprs]-[A-Za-z0-9-]{10,}", "a Slack token"},
-        {"(sk|rk)_live_[A-Za-z0-9]{16,}", "a Stripe secret key"},
-        {"AIza[0-9A-Za-z_-]{35}", "a Google API key"},
-        {"npm_[A-Za-z0-9]{36}", "an npm token"},
-        {"eyJ[A-Za-z0-9_-]{8,}\\.eyJ[A-Za-z0-9_-]{8,}\\.[A-Za-z0-9_-]+", "a JSON web token"},
-        {"[a-z][a-z0-9+.-]*://[^/:@ ]+:[^/@ ]{3,}@", "a URL with an embedded password"},
+        {"-----BEGIN [A-Z ]*PRIVATE KEY-----", "a private key (PEM block)", "-----BEGIN "},
+        {"-----BEGIN [A-Z ]+-----", "a PEM block", "-----BEGIN "},
+        {"(^|[^A-Z0-9])(AKIA|ASIA)[0-9A-Z]{16}([^A-Z0-9]|$)", "an AWS access key id",
+         "AKIA|ASIA"},
+        {"gh[pousr]_[A-Za-z0-9]{36}", "a GitHub token", "ghp_|gho_|ghu_|ghs_|ghr_"},
+        {"github_pat_[A-Za-z0-9_]{22,}", "a GitHub token", "github_pat_"},
+        {"glpat-[A-Za-z0-9_-]{20}", "a GitLab token", "glpat-"},
+        {"xox[abprs]-[A-Za-z0-9-]{10,}", "a Slack token", "xoxa-|xoxb-|xoxp-|xoxr-|xoxs-"},
+        {"(sk|rk)_live_[A-Za-z0-9]{16,}", "a Stripe secret key", "sk_live_|rk_live_"},
+        {"AIza[0-9A-Za-z_-]{35}", "a Google API key", "AIza"},
+        {"npm_[A-Za-z0-9]{36}", "an npm token", "npm_"},
+        {"eyJ[A-Za-z0-9_-]{8,}\\.eyJ[A-Za-z0-9_-]{8,}\\.[A-Za-z0-9_-]+", "a JSON web token",
+         "eyJ"},
+        {"[a-z][a-z0-9+.-]*://[^/:@ ]+:[^/@ ]{3,}@", "a URL with an embedded password", "://"},
     };
+    static_assert(std::size(Patterns) <= 32, "candidatePatterns returns a bit per pattern");
     return Patterns;
   }
 
-  /// Whether S holds the fixed part of a credential pattern (`AKIA`, `gh`,
-  /// `://`...); the patterns run only then. One pass: this sees every string
-  /// the user wrote.
-  static bool mayMatchCredential(llvm::StringRef S) {
-    for (size_t I = 0, E = S.size(); I < E; ++I) {
-      llvm::StringRef T = S.drop_front(I);
-      switch (S[I]) {
-      case '-': if (T.startswith("-----BEGIN ")) return true; break;
-      case 'A':
-        if (T.startswith("AKIA") || T.startswith("ASIA") || T.startswith("AIza"))
-          return true;
-        break;
-      case 'g':
-        if (T.startswith("gh") || T.startswith("github_pat_") || T.startswith("glpat-"))
-          return true;
-        break;
-      case 'x': if (T.startswith("xox")) return true; break;
-      case '_': if (T.startswith("_live_")) return true; break;
-      case 'n': if (T.startswith("npm_")) return true; break;
-      case 'e': if (T.startswith("eyJ")) return true; break;
-      case ':': if (T.startswith("://")) return true; break;
-      default: break;
+  /// The credential patterns (a bit each) whose needles S holds, found in one
+  /// pass: this sees every string the user wrote.
+  static uint32_t candidatePatterns(llvm::StringRef S) {
+    using NeedleList = llvm::SmallVector<std::pair<llvm::StringRef, unsigned>, 2>;
+    static const std::array<NeedleList, 256> ByFirstChar = [] {
+      std::array<NeedleList, 256> Table;
+      llvm::ArrayRef<CredentialPattern> Patterns = credentialPatterns();
+      for (unsigned I = 0; I < Patterns.size(); ++I) {
+        llvm::SmallVector<llvm::StringRef, 5> Needles;
+        llvm::StringRef(Patterns[I].Needles).split(Needles, '|');
+        for (llvm::StringRef Needle : Needles)
+          Table[static_cast<unsigned char>(Needle.front())].push_back({Needle, I});
       }
-    }
-    return false;
+      return Table;
+    }();
+    uint32_t Found = 0;
+    for (size_t I = 0, E = S.size(); I < E; ++I)
+      for (const auto &[Needle, Pattern] : ByFirstChar[static_cast<unsigned char>(S[I])])
+        if (S.substr(I).startswith(Needle))
+          Found |= uint32_t(1) << Pattern;
+    return Found;
+  }
+
+  /// Pattern I's regex, compiled when a string first holds its needle.
+  static const llvm::Regex &credentialRegex(unsigned I) {
+    static std::mutex Lock; // the language server checks on several threads
+    static std::vector<std::unique_ptr<llvm::Regex>> Compiled(credentialPatterns().size());
+    std::lock_guard<std::mutex> Guard(Lock);
+    if (!Compiled[I])
+      Compiled[I] = std::make_unique<llvm::Regex>(credentialPatterns()[I].Regex);
+    return *Compiled[I];
+  }
+
+  /// What the first credential pattern S matches looks like, if any.
+  static const char *matchCredential(llvm::StringRef S) {
+    uint32_t Candidates = candidatePatterns(S);
+    for (unsigned I = 0; Candidates; ++I, Candidates >>= 1)
+      if ((Candidates & 1) && credentialRegex(I).match(S))
+        return credentialPatterns()[I].What;
+    return nullptr;
   }
 
   static double entropy(llvm::StringRef S) {
@@ -700,19 +724,9 @@ public:
       if (!isUserFile(V.getOrigin().File))
         return;
       llvm::StringRef S = V.getString();
-      static const std::vector<std::pair<llvm::Regex, const char *>> Compiled = [] {
-        std::vector<std::pair<llvm::Regex, const char *>> Out;
-        for (const CredentialPattern &Pat : credentialPatterns())
-          Out.emplace_back(llvm::Regex(Pat.Regex), Pat.What);
-        return Out;
-      }();
-      if (mayMatchCredential(S)) {
-        for (const auto &[R, What] : Compiled) {
-          if (R.match(S)) {
-            Diags.report(DiagID::EmbeddedCredential, V.getOrigin(), {What});
-            return;
-          }
-        }
+      if (const char *What = matchCredential(S)) {
+        Diags.report(DiagID::EmbeddedCredential, V.getOrigin(), {What});
+        return;
       }
       llvm::StringRef Field = lastSegment(Path);
       // `component password: string = "..."`: the component names the value.
