@@ -618,6 +618,8 @@ public:
     /// Text every match contains, `|`-separated: the regex runs only on
     /// strings that hold one, which is rare among the strings users write.
     const char *Needles;
+    /// A character every match contains besides, if any.
+    char AlsoContains = 0;
   };
 
   static llvm::ArrayRef<CredentialPattern> credentialPatterns() {
@@ -635,7 +637,7 @@ public:
         {"npm_[A-Za-z0-9]{36}", "an npm token", "npm_"},
         {"eyJ[A-Za-z0-9_-]{8,}\\.eyJ[A-Za-z0-9_-]{8,}\\.[A-Za-z0-9_-]+", "a JSON web token",
          "eyJ"},
-        {"[a-z][a-z0-9+.-]*://[^/:@ ]+:[^/@ ]{3,}@", "a URL with an embedded password", "://"},
+        {"[a-z][a-z0-9+.-]*://[^/:@ ]+:[^/@ ]{3,}@", "a URL with an embedded password", "://", '@'},
     };
     static_assert(std::size(Patterns) <= 32, "candidatePatterns returns a bit per pattern");
     return Patterns;
@@ -677,9 +679,12 @@ public:
   /// What the first credential pattern S matches looks like, if any.
   static const char *matchCredential(llvm::StringRef S) {
     uint32_t Candidates = candidatePatterns(S);
-    for (unsigned I = 0; Candidates; ++I, Candidates >>= 1)
-      if ((Candidates & 1) && credentialRegex(I).match(S))
-        return credentialPatterns()[I].What;
+    for (unsigned I = 0; Candidates; ++I, Candidates >>= 1) {
+      const CredentialPattern &P = credentialPatterns()[I];
+      if ((Candidates & 1) && (!P.AlsoContains || S.contains(P.AlsoContains)) &&
+          credentialRegex(I).match(S))
+        return P.What;
+    }
     return nullptr;
   }
 
