@@ -32,20 +32,21 @@ public:
   /// (Service reaches 8 of 439; Rollout, the most, 164), and building them
   /// all took a fifth of checking a 300-line spec.
   KubernetesSchemas() {
-    llvm::StringRef(SchemaText).split(Lines, '\n', -1, false);
-    // Types are numbered in order; make them all (empty) first so that
-    // fields can point at types defined further down.
-    for (size_t I = 0; I < Lines.size(); ++I) {
-      llvm::StringRef L = Lines[I];
-      if (L.consume_front("type ")) {
-        Types.emplace_back().Name = L.split(' ').second.str();
-        TypeLines.push_back(I);
-      } else if (L.consume_front("kind ")) {
-        auto [Kind, Expr] = L.split(' ');
-        KindTypes[Kind] = Expr.drop_front();
-      }
+    llvm::StringRef Text(SchemaText);
+    // The kinds come first, one a line.
+    size_t Pos = Text.find("\nkind ");
+    while (Pos != llvm::StringRef::npos && Text.substr(Pos + 1).startswith("kind ")) {
+      size_t End = Text.find('\n', Pos + 1);
+      auto [Kind, Expr] = Text.slice(Pos + 6, End).split(' ');
+      KindTypes[Kind] = Expr.drop_front();
+      Pos = End;
     }
-    Built.assign(Types.size(), false);
+    // Then the types, numbered in order, each followed by its indented
+    // fields, which only a built type reads.
+    for (Pos = Text.find("\ntype ", Pos); Pos != llvm::StringRef::npos;
+         Pos = Text.find("\ntype ", Pos + 1))
+      TypeHeaders.push_back(Pos + 1);
+    Types.resize(TypeHeaders.size());
   }
 
   const BlockSchema *kind(llvm::StringRef Kind) {
@@ -57,7 +58,7 @@ public:
       return nullptr;
     const BlockSchema *Type = objectType(It->second);
     buildPending();
-    BlockSchema &Body = BodyStore.emplace_back(*Type);
+    BlockSchema &Body = Store.emplace_back(*Type);
     Body.Name = "patch \"" + Kind.str() + "\"";
     Bodies[Kind] = &Body;
     return &Body;
@@ -69,26 +70,47 @@ private:
     unsigned N = 0;
     if (Id.getAsInteger(10, N) || N >= Types.size())
       return &getFreeFormPatchSchema();
-    if (!Built[N]) {
-      Built[N] = true;
+    if (!Types[N]) {
+      // `type N Name`
+      llvm::StringRef Header = headerLine(N);
+      Types[N] = &Store.emplace_back();
+      Types[N]->Name = Header.rsplit(' ').second.str();
       Pending.push_back(N);
     }
-    return &Types[N];
+    return Types[N];
+  }
+
+  llvm::StringRef headerLine(unsigned N) const {
+    llvm::StringRef Rest = llvm::StringRef(SchemaText).drop_front(TypeHeaders[N]);
+    return Rest.take_until([](char C) { return C == '\n'; });
   }
 
   void buildPending() {
     while (!Pending.empty()) {
       unsigned N = Pending.back();
       Pending.pop_back();
-      for (size_t I = TypeLines[N] + 1; I < Lines.size() && Lines[I].startswith(" "); ++I) {
-        auto [Name, Expr] = Lines[I].trim().split(' ');
-        Types[N].Fields.push_back(field(Name, Expr));
+      llvm::StringRef Rest = llvm::StringRef(SchemaText).drop_front(TypeHeaders[N]);
+      Rest = Rest.split('\n').second;
+      while (Rest.startswith(" ")) {
+        auto [Line, Next] = Rest.split('\n');
+        auto [Name, Expr] = Line.trim().split(' ');
+        Types[N]->Fields.push_back(field(Name, Expr));
+        Rest = Next;
       }
     }
   }
 
   /// The type of a value written as EXPR (`s`, `@12`, `[@3]`, `{s}`, ...).
+  /// Remembered per spelling: most are spelled many times (`s`, `@21`).
   const Type *typeOf(llvm::StringRef Expr) {
+    if (const Type *Known = ExprTypes.lookup(Expr))
+      return Known;
+    const Type *T = spelledType(Expr); // may add the element type's spelling
+    ExprTypes[Expr] = T;
+    return T;
+  }
+
+  const Type *spelledType(llvm::StringRef Expr) {
     switch (Expr.empty() ? 'a' : Expr.front()) {
     case 's': return Type::get(TypeKind::String);
     case 'n': return Type::get(TypeKind::Int);
@@ -125,21 +147,21 @@ private:
     return F;
   }
 
-  llvm::SmallVector<llvm::StringRef, 0> Lines;
-  std::vector<size_t> TypeLines; ///< The line of each type's header.
-  std::deque<BlockSchema> Types, BodyStore;
-  std::vector<bool> Built;
+  std::vector<size_t> TypeHeaders;     ///< Where each type's header line starts.
+  std::vector<BlockSchema *> Types;    ///< Each type once it is reached.
+  std::deque<BlockSchema> Store;       ///< The types reached and the kinds' bodies.
   std::vector<unsigned> Pending;
   std::map<std::string, BlockSchema> OpenMaps;
   llvm::StringMap<llvm::StringRef> KindTypes;
+  llvm::StringMap<const Type *> ExprTypes;
   llvm::StringMap<const BlockSchema *> Bodies;
   /// Type checking may run on several threads (the language server's).
   std::mutex Lock;
 };
 
 KubernetesSchemas &schemas() {
-  static KubernetesSchemas S;
-  return S;
+  static KubernetesSchemas *S = new KubernetesSchemas; // never destroyed, as table() in Type.cpp
+  return *S;
 }
 
 } // namespace

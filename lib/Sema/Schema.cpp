@@ -513,8 +513,8 @@ struct Vocabulary {
 };
 
 const Vocabulary &vocab() {
-  static const Vocabulary V;
-  return V;
+  static const Vocabulary *V = new Vocabulary; // never destroyed, as table() in Type.cpp
+  return *V;
 }
 
 } // namespace
