@@ -21,9 +21,10 @@ using namespace deployc::sema;
 
 namespace {
 
-const char SchemaText[] =
+const char SchemaChars[] =
 #include "KubernetesSchema.inc"
     ;
+const llvm::StringRef SchemaText(SchemaChars, sizeof(SchemaChars) - 1);
 
 class KubernetesSchemas {
 public:
@@ -32,20 +33,18 @@ public:
   /// (Service reaches 8 of 439; Rollout, the most, 164), and building them
   /// all took a fifth of checking a 300-line spec.
   KubernetesSchemas() {
-    llvm::StringRef Text(SchemaText);
-    // The kinds come first, one a line.
-    size_t Pos = Text.find("\nkind ");
-    while (Pos != llvm::StringRef::npos && Text.substr(Pos + 1).startswith("kind ")) {
-      size_t End = Text.find('\n', Pos + 1);
-      auto [Kind, Expr] = Text.slice(Pos + 6, End).split(' ');
+    // The kinds come first, one a line: `kind Deployment @8`.
+    size_t Pos = findLine(0, "kind ");
+    for (; Pos != llvm::StringRef::npos && SchemaText.substr(Pos).startswith("kind ");
+         Pos = lineAfter(Pos)) {
+      auto [Kind, Expr] = line(Pos).drop_front(5).split(' ');
       KindTypes[Kind] = Expr.drop_front();
-      Pos = End;
     }
     // Then the types, numbered in order, each followed by its indented
     // fields, which only a built type reads.
-    for (Pos = Text.find("\ntype ", Pos); Pos != llvm::StringRef::npos;
-         Pos = Text.find("\ntype ", Pos + 1))
-      TypeHeaders.push_back(Pos + 1);
+    for (Pos = findLine(Pos, "type "); Pos != llvm::StringRef::npos;
+         Pos = findLine(lineAfter(Pos), "type "))
+      TypeHeaders.push_back(Pos);
     Types.resize(TypeHeaders.size());
   }
 
@@ -65,35 +64,48 @@ public:
   }
 
 private:
+  // Lines are found with memchr, not by substring: LLVM's substring search
+  // builds a table per call. Positions are where lines start, or npos.
+  static llvm::StringRef line(size_t Pos) {
+    return SchemaText.drop_front(Pos).split('\n').first;
+  }
+
+  static size_t lineAfter(size_t Pos) {
+    size_t End = SchemaText.find('\n', Pos);
+    return End == llvm::StringRef::npos || End + 1 == SchemaText.size() ? llvm::StringRef::npos
+                                                                         : End + 1;
+  }
+
+  /// The first line from Pos on that starts with Prefix.
+  static size_t findLine(size_t Pos, llvm::StringRef Prefix) {
+    while (Pos != llvm::StringRef::npos && !SchemaText.substr(Pos).startswith(Prefix))
+      Pos = lineAfter(Pos);
+    return Pos;
+  }
+
   /// Type Id, built (with every type it reaches) before kind() returns.
   const BlockSchema *objectType(llvm::StringRef Id) {
     unsigned N = 0;
     if (Id.getAsInteger(10, N) || N >= Types.size())
       return &getFreeFormPatchSchema();
     if (!Types[N]) {
-      // `type N Name`
-      llvm::StringRef Header = headerLine(N);
+      llvm::StringRef Header = line(TypeHeaders[N]); // `type N Name`
       Types[N] = &Store.emplace_back();
-      Types[N]->Name = Header.rsplit(' ').second.str();
+      Types[N]->Name = Header.substr(Header.rfind(' ') + 1).str();
       Pending.push_back(N);
     }
     return Types[N];
-  }
-
-  llvm::StringRef headerLine(unsigned N) const {
-    llvm::StringRef Rest = llvm::StringRef(SchemaText).drop_front(TypeHeaders[N]);
-    return Rest.take_until([](char C) { return C == '\n'; });
   }
 
   void buildPending() {
     while (!Pending.empty()) {
       unsigned N = Pending.back();
       Pending.pop_back();
-      llvm::StringRef Rest = llvm::StringRef(SchemaText).drop_front(TypeHeaders[N]);
+      llvm::StringRef Rest = SchemaText.drop_front(TypeHeaders[N]);
       Rest = Rest.split('\n').second;
       while (Rest.startswith(" ")) {
         auto [Line, Next] = Rest.split('\n');
-        auto [Name, Expr] = Line.trim().split(' ');
+        auto [Name, Expr] = Line.ltrim(' ').split(' '); // `  name @12`
         Types[N]->Fields.push_back(field(Name, Expr));
         Rest = Next;
       }
@@ -101,16 +113,7 @@ private:
   }
 
   /// The type of a value written as EXPR (`s`, `@12`, `[@3]`, `{s}`, ...).
-  /// Remembered per spelling: most are spelled many times (`s`, `@21`).
   const Type *typeOf(llvm::StringRef Expr) {
-    if (const Type *Known = ExprTypes.lookup(Expr))
-      return Known;
-    const Type *T = spelledType(Expr); // may add the element type's spelling
-    ExprTypes[Expr] = T;
-    return T;
-  }
-
-  const Type *spelledType(llvm::StringRef Expr) {
     switch (Expr.empty() ? 'a' : Expr.front()) {
     case 's': return Type::get(TypeKind::String);
     case 'n': return Type::get(TypeKind::Int);
@@ -153,7 +156,6 @@ private:
   std::vector<unsigned> Pending;
   std::map<std::string, BlockSchema> OpenMaps;
   llvm::StringMap<llvm::StringRef> KindTypes;
-  llvm::StringMap<const Type *> ExprTypes;
   llvm::StringMap<const BlockSchema *> Bodies;
   /// Type checking may run on several threads (the language server's).
   std::mutex Lock;
