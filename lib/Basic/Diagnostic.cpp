@@ -6,7 +6,7 @@
 
 using namespace deployc;
 
-static const DiagInfo DiagTable[] = {
+static constexpr DiagInfo DiagTable[] = {
 #define DIAG(Name, Code, Sev, Stage, Message)                                  \
   {#Name, Code, Severity::Sev, DiagStage::Stage, Message},
 #define NOTE(Name, Message) {#Name, "", Severity::Note, DiagStage::None, Message},

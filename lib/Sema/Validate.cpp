@@ -15,6 +15,7 @@
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/Regex.h"
 #include <array>
+#include <cassert>
 #include <cmath>
 #include <functional>
 #include <memory>
@@ -643,26 +644,49 @@ public:
     return Patterns;
   }
 
-  /// The credential patterns (a bit each) whose needles S holds, found in one
-  /// pass: this sees every string the user wrote.
-  static uint32_t candidatePatterns(llvm::StringRef S) {
-    using NeedleList = llvm::SmallVector<std::pair<llvm::StringRef, unsigned>, 2>;
-    static const std::array<NeedleList, 256> ByFirstChar = [] {
-      std::array<NeedleList, 256> Table;
+  /// Every pattern's needles, ordered by first character, and where each
+  /// first character's run of needles starts (plus one; 0 for none). Kept
+  /// small: a table per character cost page faults on every start.
+  struct NeedleIndex {
+    std::vector<std::pair<llvm::StringRef, unsigned>> Needles;
+    std::array<uint8_t, 256> FirstByChar{};
+  };
+
+  static const NeedleIndex &needleIndex() {
+    static const NeedleIndex Index = [] {
+      NeedleIndex X;
       llvm::ArrayRef<CredentialPattern> Patterns = credentialPatterns();
       for (unsigned I = 0; I < Patterns.size(); ++I) {
         llvm::SmallVector<llvm::StringRef, 5> Needles;
         llvm::StringRef(Patterns[I].Needles).split(Needles, '|');
         for (llvm::StringRef Needle : Needles)
-          Table[static_cast<unsigned char>(Needle.front())].push_back({Needle, I});
+          X.Needles.push_back({Needle, I});
       }
-      return Table;
+      llvm::stable_sort(X.Needles, [](const auto &A, const auto &B) {
+        return A.first.front() < B.first.front();
+      });
+      assert(X.Needles.size() < 255 && "FirstByChar holds an index per character");
+      for (size_t I = X.Needles.size(); I-- > 0;)
+        X.FirstByChar[static_cast<unsigned char>(X.Needles[I].first.front())] = I + 1;
+      return X;
     }();
+    return Index;
+  }
+
+  /// The credential patterns (a bit each) whose needles S holds, found in one
+  /// pass: this sees every string the user wrote.
+  static uint32_t candidatePatterns(llvm::StringRef S) {
+    const NeedleIndex &Index = needleIndex();
     uint32_t Found = 0;
-    for (size_t I = 0, E = S.size(); I < E; ++I)
-      for (const auto &[Needle, Pattern] : ByFirstChar[static_cast<unsigned char>(S[I])])
-        if (S.substr(I).startswith(Needle))
-          Found |= uint32_t(1) << Pattern;
+    for (size_t I = 0, E = S.size(); I < E; ++I) {
+      uint8_t First = Index.FirstByChar[static_cast<unsigned char>(S[I])];
+      if (!First)
+        continue;
+      for (size_t N = First - 1; N < Index.Needles.size() && Index.Needles[N].first[0] == S[I];
+           ++N)
+        if (S.substr(I).startswith(Index.Needles[N].first))
+          Found |= uint32_t(1) << Index.Needles[N].second;
+    }
     return Found;
   }
 
