@@ -460,11 +460,10 @@ private:
       E.Quota = A;
     }
     E.DefaultResourceTier = str(M.Tier.get("default_resources"));
-    if (!E.DefaultResourceTier.empty()) {
-      Resources Default = resources(M, Value(), E.DefaultResourceTier);
-      if (!Default.empty())
-        E.DefaultResources = Default;
-    }
+    // Found once here, not by a search of every declaration per workload.
+    DefaultResources = resources(M, Value(), E.DefaultResourceTier);
+    if (!DefaultResources.empty())
+      E.DefaultResources = DefaultResources;
     const Value &Net = Env.get("network");
     E.Isolation = str(Net.get("isolation"), E.Isolation);
     E.Routing = str(Net.get("routing"), E.Routing);
@@ -548,7 +547,8 @@ private:
     W.Command = strings(V.get("command"));
     W.Args = strings(V.get("args"));
     W.Workdir = str(V.get("workdir"));
-    W.Res = resources(M, V.get("resources"), E.DefaultResourceTier);
+    const Value &Res = V.get("resources");
+    W.Res = Res.isAbsent() ? DefaultResources : resources(M, Res, "");
     W.Ports = ports(V.get("port"));
     const Value &H = V.get("health");
     W.Health.Liveness = probe(H.get("liveness"));
@@ -762,6 +762,8 @@ private:
   const sema::Program &P;
   const sema::EnvironmentModel &M;
   sema::EnvironmentModel *Consumed;
+  /// What a workload without `resources` gets: its tier's `default_resources`.
+  Resources DefaultResources;
 };
 
 } // namespace
