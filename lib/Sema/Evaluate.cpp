@@ -229,7 +229,7 @@ private:
     }
     for (const BlockDecl *D : P.BlockDecls)
       if (D->Kind != DeclKind::Environment)
-        M.Decls.push_back({D, declValue(D)});
+        M.addDecl(D, declValue(D));
     Cur = nullptr;
   }
 

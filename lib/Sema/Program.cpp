@@ -6,17 +6,21 @@ using namespace deployc;
 using namespace deployc::sema;
 using namespace deployc::ast;
 
+void EnvironmentModel::addDecl(const BlockDecl *D, Value V) {
+  DeclIndex.try_emplace(D, Decls.size());
+  Decls.push_back({D, std::move(V)});
+}
+
 const Value *EnvironmentModel::find(const BlockDecl *D) const {
-  for (const EvaluatedDecl &E : Decls)
-    if (E.Decl == D)
-      return &E.Val;
-  return nullptr;
+  auto It = DeclIndex.find(D);
+  return It == DeclIndex.end() ? nullptr : &Decls[It->second].Val;
 }
 
 void EnvironmentModel::dropValues() {
   Env = Value();
   Tier = Value();
   std::vector<EvaluatedDecl>().swap(Decls);
+  decltype(DeclIndex)().swap(DeclIndex);
   Params.clear();
 }
 

@@ -60,11 +60,17 @@ struct EnvironmentModel {
   std::vector<EvaluatedDecl> Decls;     ///< Program order, environments excluded.
   std::map<std::string, Value> Params;
 
+  /// Appends D's value to Decls; find() then answers for D in constant time
+  /// (validation and lowering look a declaration up per workload).
+  void addDecl(const ast::BlockDecl *D, Value V);
   const Value *find(const ast::BlockDecl *D) const;
   /// Whether the environment's tier lists Restriction.
   bool tierHas(llvm::StringRef Restriction) const;
   /// Frees the evaluated values (Name and Decl stay), once nothing reads them.
   void dropValues();
+
+private:
+  llvm::DenseMap<const ast::BlockDecl *, unsigned> DeclIndex; ///< Into Decls.
 };
 
 class Program {
