@@ -52,6 +52,8 @@ void adviseHugePagesForThreadHeap() {
 #endif
 }
 
+bool threadWantsHugePages() { return WantsHugePages; }
+
 void detail::adviseHugePagesForNewBlockSlow(void *P, size_t N) {
 #if defined(__GLIBC__) && defined(MADV_HUGEPAGE)
   uintptr_t Begin = reinterpret_cast<uintptr_t>(P);

@@ -272,10 +272,13 @@ private:
     };
     size_t Threads = std::min<size_t>(std::thread::hardware_concurrency(), Jobs.size());
     std::vector<llvm::thread> Workers;
-    // A worker's arena holds the trees it parsed until the command ends.
+    // A worker's arena holds the trees it parsed until the command ends, so
+    // it wants huge pages when the command does (not in the language server).
+    bool HugePages = threadWantsHugePages();
     for (size_t T = 1; T < Threads; ++T)
       Workers.emplace_back(llvm::Optional<unsigned>(ParseThreadStack), [&] {
-        adviseHugePagesForThreadHeap();
+        if (HugePages)
+          adviseHugePagesForThreadHeap();
         work();
       });
     work();

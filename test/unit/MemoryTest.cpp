@@ -95,8 +95,13 @@ TEST(MemoryTest, AThreadThatAskedGetsEveryNewHeapAdvised) {
   GTEST_SKIP() << "the sanitizer's allocator has no glibc heaps";
 #endif
   std::string FirstFlags, LaterFlags;
+  bool AskedBefore = true, Asked = false, HelperAsked = true;
   std::thread([&] {
+    AskedBefore = threadWantsHugePages();
     adviseHugePagesForThreadHeap();
+    Asked = threadWantsHugePages();
+    // Helper threads (import parsing) ask only if the thread starting them did.
+    std::thread([&] { HelperAsked = threadWantsHugePages(); }).join();
     constexpr size_t BlockSize = 32 << 10;
     std::vector<void *> Blocks;
     auto heapOf = [](void *P) { return reinterpret_cast<uintptr_t>(P) >> 26; };
@@ -115,6 +120,9 @@ TEST(MemoryTest, AThreadThatAskedGetsEveryNewHeapAdvised) {
     for (void *B : Blocks)
       std::free(B);
   }).join();
+  EXPECT_FALSE(AskedBefore);
+  EXPECT_TRUE(Asked);
+  EXPECT_FALSE(HelperAsked);
   EXPECT_NE(FirstFlags.find(" hg"), std::string::npos) << FirstFlags;
   ASSERT_FALSE(LaterFlags.empty()) << "glibc added no heap";
   EXPECT_NE(LaterFlags.find(" hg"), std::string::npos) << LaterFlags;

@@ -20,6 +20,10 @@ namespace deployc {
 /// which makes each new heap writable whole at once (the tool sets it).
 void adviseHugePagesForThreadHeap();
 
+/// Whether the calling thread called adviseHugePagesForThreadHeap; helper
+/// threads of a command ask for huge pages only if it did.
+bool threadWantsHugePages();
+
 namespace detail {
 /// glibc's heap size (HEAP_MAX_SIZE, unchanged since glibc 2.3); heaps are
 /// aligned to it.
