@@ -533,11 +533,11 @@ json Analysis::hover(Position Pos) const {
         return nullptr;
       break;
     }
-    Md = "`" + F->Name + "`: " + F->valueType()->describe();
+    Md = "`" + F->Name.str() + "`: " + F->valueType()->describe();
     if (F->isRequired())
       Md += " (required)";
     if (!F->Doc.empty())
-      Md += "\n\n" + F->Doc;
+      Md += "\n\n" + F->Doc.str();
     if (T->Owner && Env)
       if (const sema::Value *V = Env->find(T->Owner)) {
         const sema::Value *Cur = V;
@@ -872,11 +872,12 @@ json Analysis::completion(Position Pos) const {
   // At the start of an entry: the fields of this block.
   if (At.S) {
     for (const sema::FieldDef &F : At.S->Fields)
-      Items.push_back(item(F.Name, CKField, F.valueType()->describe() +
-                                                (F.isRequired() ? " (required)" : ""),
-                           F.Doc));
+      Items.push_back(item(F.Name.str(), CKField, F.valueType()->describe() +
+                                                      (F.isRequired() ? " (required)" : ""),
+                           F.Doc.str()));
     for (const sema::ConditionDef &C : At.S->Conditions)
-      Items.push_back(item(C.Metric, CKProperty, "metric: " + C.Ty->describe(), C.Doc));
+      Items.push_back(
+          item(C.Metric.str(), CKProperty, "metric: " + C.Ty->describe(), C.Doc.str()));
     if (At.TopLevel && At.S->AllowsOverlays)
       Items.push_back(item("on", CKKeyword, "overrides for a tier or environment"));
   }

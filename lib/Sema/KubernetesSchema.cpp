@@ -144,7 +144,7 @@ private:
 
   FieldDef field(llvm::StringRef Name, llvm::StringRef Expr) {
     FieldDef F;
-    F.Name = Name.str();
+    F.Name = Name; // into SchemaText
     F.Ty = typeOf(Expr);
     F.Block = blockOf(Expr);
     return F;

@@ -35,14 +35,14 @@ const ConditionDef *BlockSchema::findCondition(llvm::StringRef M) const {
 std::vector<std::string> BlockSchema::getFieldNames() const {
   std::vector<std::string> Out;
   for (const FieldDef &F : Fields)
-    Out.push_back(F.Name);
+    Out.push_back(F.Name.str());
   return Out;
 }
 
 std::vector<std::string> BlockSchema::getConditionNames() const {
   std::vector<std::string> Out;
   for (const ConditionDef &C : Conditions)
-    Out.push_back(C.Metric);
+    Out.push_back(C.Metric.str());
   return Out;
 }
 
@@ -51,25 +51,26 @@ namespace {
 /// Fluent helper to fill a BlockSchema.
 struct Fill {
   BlockSchema &S;
-  Fill(BlockSchema &S, std::string Name, std::string Doc = "") : S(S) {
+  Fill(BlockSchema &S, std::string Name, llvm::StringRef Doc = "") : S(S) {
     S.Name = std::move(Name);
-    S.Doc = std::move(Doc);
+    S.Doc = Doc;
   }
-  Fill &value(std::string Name, const Type *T, unsigned Flags = 0, std::string Doc = "") {
-    S.Fields.push_back({std::move(Name), T, nullptr, Flags, std::move(Doc)});
+  Fill &value(llvm::StringRef Name, const Type *T, unsigned Flags = 0, llvm::StringRef Doc = "") {
+    S.Fields.push_back({Name, T, nullptr, Flags, Doc});
     return *this;
   }
-  Fill &block(std::string Name, const BlockSchema &B, unsigned Flags = 0, std::string Doc = "") {
-    S.Fields.push_back({std::move(Name), nullptr, &B, Flags, std::move(Doc)});
+  Fill &block(llvm::StringRef Name, const BlockSchema &B, unsigned Flags = 0,
+              llvm::StringRef Doc = "") {
+    S.Fields.push_back({Name, nullptr, &B, Flags, Doc});
     return *this;
   }
-  Fill &either(std::string Name, const Type *T, const BlockSchema &B, unsigned Flags = 0,
-               std::string Doc = "") {
-    S.Fields.push_back({std::move(Name), T, &B, Flags, std::move(Doc)});
+  Fill &either(llvm::StringRef Name, const Type *T, const BlockSchema &B, unsigned Flags = 0,
+               llvm::StringRef Doc = "") {
+    S.Fields.push_back({Name, T, &B, Flags, Doc});
     return *this;
   }
-  Fill &condition(std::string Metric, const Type *T, std::string Doc = "") {
-    S.Conditions.push_back({std::move(Metric), T, std::move(Doc)});
+  Fill &condition(llvm::StringRef Metric, const Type *T, llvm::StringRef Doc = "") {
+    S.Conditions.push_back({Metric, T, Doc});
     return *this;
   }
   Fill &open(const Type *T) {

@@ -154,14 +154,14 @@ public:
       const Value *V = Obj.getField(F.Name);
       if (!V) {
         if (F.isRequired())
-          Diags.report(DiagID::MissingRequiredField, Where, {What, F.Name});
+          Diags.report(DiagID::MissingRequiredField, Where, {What, F.Name.str()});
         continue;
       }
       if (V->isPoison())
         continue;
       if (F.isLabelled() && V->is(Value::Kind::Object)) {
         for (const auto &[Label, Child] : V->getFields())
-          descend(Child, F, What + ", " + F.Name + " `" + Label + "`", D);
+          descend(Child, F, What + ", " + F.Name.str() + " `" + Label + "`", D);
         continue;
       }
       if (F.isRepeated() && V->is(Value::Kind::List)) {
@@ -181,12 +181,12 @@ public:
       const Type *T = F.valueType();
       if (T->is(TypeKind::Variant))
         if (const BlockSchema *S = getConstructorSchema(T->Variant, V.getTag()))
-          checkRequired(V, *S, "`" + V.getTag() + "` " + F.Name + " of " + What, D,
+          checkRequired(V, *S, "`" + V.getTag() + "` " + F.Name.str() + " of " + What, D,
                         at(V, D));
       return;
     }
     if (F.Block)
-      checkRequired(V, *F.Block, "`" + F.Name + "` of " + What, D, at(V, D));
+      checkRequired(V, *F.Block, "`" + F.Name.str() + "` of " + What, D, at(V, D));
   }
 
   void checkImageOrBuild(const EvaluatedDecl &E) {

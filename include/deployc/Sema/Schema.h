@@ -26,12 +26,15 @@ enum FieldFlags : unsigned {
 
 class BlockSchema;
 
+/// Names and documentation in schemas are static text (literals in
+/// Schema.cpp, KubernetesSchema.txt): the vocabulary is built by every
+/// process that type-checks, and copying them was half of that.
 struct FieldDef {
-  std::string Name;
+  llvm::StringRef Name;
   const Type *Ty = nullptr;           ///< For `key = value`; null if block-only.
   const BlockSchema *Block = nullptr; ///< For `key { ... }`; null if value-only.
   unsigned Flags = 0;
-  std::string Doc;
+  llvm::StringRef Doc;
 
   bool isRequired() const { return Flags & FieldRequired; }
   bool isLabelled() const { return Flags & FieldLabelled; }
@@ -43,15 +46,15 @@ struct FieldDef {
 
 /// A comparison entry such as `error_rate < 1%` or `cpu > 80%`.
 struct ConditionDef {
-  std::string Metric;
+  llvm::StringRef Metric;
   const Type *Ty;
-  std::string Doc;
+  llvm::StringRef Doc;
 };
 
 class BlockSchema {
 public:
   std::string Name; ///< As in messages: "service", "canary strategy".
-  std::string Doc;
+  llvm::StringRef Doc;
   std::vector<FieldDef> Fields;
   std::vector<ConditionDef> Conditions;
   /// Open blocks (env, labels, features) take any key with values of this type.
