@@ -3,9 +3,10 @@
 #include "deployc/Sema/Type.h"
 #include "deployc/Basic/Diagnostic.h"
 #include "deployc/Sema/Schema.h"
+#include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/STLExtras.h"
+#include <array>
 #include <deque>
-#include <map>
 #include <mutex>
 #include <tuple>
 
@@ -26,7 +27,7 @@ namespace {
 struct TypeTable {
   std::mutex Lock;
   std::deque<Type> Storage;
-  std::map<std::tuple<int, const void *, uint32_t>, const Type *> Index;
+  llvm::DenseMap<std::tuple<int, const void *, uint32_t>, const Type *> Index;
 
   const Type *intern(TypeKind K, const void *Key, uint32_t Mask,
                      void (*Fill)(Type &, const void *, uint32_t)) {
@@ -51,7 +52,15 @@ TypeTable &table() {
 } // namespace
 
 const Type *Type::get(TypeKind K) {
-  return table().intern(K, nullptr, 0, [](Type &, const void *, uint32_t) {});
+  // Asked for everywhere (every string field of every schema): made once,
+  // then read without the table's lock.
+  static const auto Plain = [] {
+    std::array<const Type *, size_t(TypeKind::Variant) + 1> Types;
+    for (size_t I = 0; I < Types.size(); ++I)
+      Types[I] = table().intern(TypeKind(I), nullptr, 0, [](Type &, const void *, uint32_t) {});
+    return Types;
+  }();
+  return Plain[size_t(K)];
 }
 
 const Type *Type::listOf(const Type *E) {

@@ -56,7 +56,7 @@ enum class TypeKind : uint8_t {
   Map,          ///< Open block: any key, values of Element.
   Range,        ///< `2..20` of Element.
   Object,       ///< A block checked against Schema.
-  Variant,      ///< A tagged object (`canary { ... }`).
+  Variant,      ///< A tagged object (`canary { ... }`). Last: Type::get counts on it.
 };
 
 class Type {
