@@ -376,7 +376,7 @@ public:
     if (!Status)
       return Status.takeError();
     std::map<std::string, json> Running;
-    for (const json &W : (*Status)["workloads"])
+    for (const auto &W : (*Status)["workloads"])
       if (W["env"] == O.Env)
         Running[W["workload"]] = W;
     for (auto &[Name, Spec] : Specs) {
@@ -422,7 +422,7 @@ public:
       return Status.takeError();
     std::map<std::string, json> Running;
     if (Status->is_object())
-      for (const json &W : (*Status)["workloads"])
+      for (const auto &W : (*Status)["workloads"])
         Running[W["workload"]] = W;
     std::vector<DriftFinding> Out;
     std::set<std::string> Declared;
