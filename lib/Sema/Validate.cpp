@@ -18,8 +18,6 @@
 #include <cassert>
 #include <cmath>
 #include <functional>
-#include <memory>
-#include <mutex>
 #include <set>
 
 using namespace deployc;
@@ -690,25 +688,25 @@ public:
     return Found;
   }
 
-  /// Pattern I's regex, compiled when a string first holds its needle.
-  static const llvm::Regex &credentialRegex(unsigned I) {
-    static std::mutex Lock; // the language server checks on several threads
-    static std::vector<std::unique_ptr<llvm::Regex>> Compiled(credentialPatterns().size());
-    std::lock_guard<std::mutex> Guard(Lock);
-    if (!Compiled[I])
-      Compiled[I] = std::make_unique<llvm::Regex>(credentialPatterns()[I].Regex);
-    return *Compiled[I];
-  }
-
   /// What the first credential pattern S matches looks like, if any.
   static const char *matchCredential(llvm::StringRef S) {
     uint32_t Candidates = candidatePatterns(S);
-    for (unsigned I = 0; Candidates; ++I, Candidates >>= 1) {
-      const CredentialPattern &P = credentialPatterns()[I];
-      if ((Candidates & 1) && (!P.AlsoContains || S.contains(P.AlsoContains)) &&
-          credentialRegex(I).match(S))
-        return P.What;
-    }
+    llvm::ArrayRef<CredentialPattern> Patterns = credentialPatterns();
+    for (unsigned I = 0; I < Patterns.size(); ++I)
+      if (Patterns[I].AlsoContains && !S.contains(Patterns[I].AlsoContains))
+        Candidates &= ~(uint32_t(1) << I);
+    if (!Candidates)
+      return nullptr;
+    // Compiled when a string first holds a needle, which most specs never do.
+    static const std::vector<llvm::Regex> Compiled = [] {
+      std::vector<llvm::Regex> Out;
+      for (const CredentialPattern &P : credentialPatterns())
+        Out.emplace_back(P.Regex);
+      return Out;
+    }();
+    for (unsigned I = 0; Candidates; ++I, Candidates >>= 1)
+      if ((Candidates & 1) && Compiled[I].match(S))
+        return Patterns[I].What;
     return nullptr;
   }
 
