@@ -115,39 +115,58 @@ struct OpenState {
   std::string StatePath, VaultPath;
 };
 
+/// Prints why a vault did not open; a refused key is a usage error.
+int vaultFailure(llvm::raw_ostream &Err, llvm::Error E) {
+  int Code = ExitErrors;
+  std::string Msg;
+  llvm::handleAllErrors(std::move(E), [&](const llvm::ErrorInfoBase &Info) {
+    if (Info.convertToErrorCode() == std::errc::invalid_argument)
+      Code = ExitUsage;
+    Msg = Info.message();
+  });
+  return fail(Err, Msg, Code);
+}
+
+/// Opens the store (and the vault when WithVault); on failure prints why and
+/// sets Code when given.
 std::optional<OpenState> openState(const StateOptions &SO, llvm::StringRef Spec, bool WithVault,
-                                   llvm::raw_ostream &Err) {
+                                   llvm::raw_ostream &Err, int *Code = nullptr) {
   OpenState S;
   S.StatePath = statePathFor(SO, Spec);
   S.VaultPath = vaultPathFor(S.StatePath);
-  auto Store = interp::StateStore::open(S.StatePath);
-  if (!Store) {
-    fail(Err, llvm::toString(Store.takeError()));
-    return std::nullopt;
-  }
-  S.Store = std::move(*Store);
+  // The vault first: a refused or wrong key must not create or touch the store.
   if (WithVault) {
     auto V = interp::Vault::open(S.VaultPath, SO.VaultKeyFile);
     if (!V) {
-      fail(Err, llvm::toString(V.takeError()));
+      int C = vaultFailure(Err, V.takeError());
+      if (Code)
+        *Code = C;
       return std::nullopt;
     }
     S.Vault = std::move(*V);
   }
+  auto Store = interp::StateStore::open(S.StatePath);
+  if (!Store) {
+    int C = fail(Err, llvm::toString(Store.takeError()));
+    if (Code)
+      *Code = C;
+    return std::nullopt;
+  }
+  S.Store = std::move(*Store);
   return S;
 }
 
 /// The vault beside the store, when there is one (rollback and drift on the
 /// local target resolve the secrets the recorded run specs reference).
+/// FailCode is 0, or the exit code when the vault exists and did not open.
 std::unique_ptr<interp::Vault> openExistingVault(const StateOptions &SO, const OpenState &S,
-                                                 llvm::raw_ostream &Err, bool &Failed) {
-  Failed = false;
+                                                 llvm::raw_ostream &Err, int &FailCode) {
+  FailCode = 0;
   if (!llvm::sys::fs::exists(S.VaultPath))
     return nullptr;
   auto V = interp::Vault::open(S.VaultPath, SO.VaultKeyFile);
   if (!V) {
-    fail(Err, llvm::toString(V.takeError()));
-    Failed = true;
+    FailCode = vaultFailure(Err, V.takeError());
     return nullptr;
   }
   return std::move(*V);
@@ -184,9 +203,10 @@ int driver::runPlan(const DriverOptions &Opts, const StateOptions &SO, PlanForma
   auto CE = compileEnvironment(Opts, Err, Code);
   if (!CE)
     return Code;
-  auto S = openState(SO, Opts.Inputs.front(), interp::needsVault(CE->Env), Err);
+  Code = ExitErrors;
+  auto S = openState(SO, Opts.Inputs.front(), interp::needsVault(CE->Env), Err, &Code);
   if (!S)
-    return ExitErrors;
+    return Code;
   plan::ExecutionPlan P = makePlan(*CE, *S);
   Out << (Format == PlanFormat::JSON ? plan::renderPlanJSON(P) : plan::renderPlanText(P));
   if (!OutFile.empty()) {
@@ -208,9 +228,10 @@ int driver::runApply(const DriverOptions &Opts, const StateOptions &SO, llvm::St
   auto CE = compileEnvironment(Opts, Err, Code);
   if (!CE)
     return Code;
-  auto S = openState(SO, Opts.Inputs.front(), interp::needsVault(CE->Env), Err);
+  Code = ExitErrors;
+  auto S = openState(SO, Opts.Inputs.front(), interp::needsVault(CE->Env), Err, &Code);
   if (!S)
-    return ExitErrors;
+    return Code;
   plan::ExecutionPlan P = makePlan(*CE, *S);
   if (!PlanFile.empty()) {
     auto Buf = llvm::MemoryBuffer::getFile(PlanFile);
@@ -268,10 +289,10 @@ int driver::runRollback(const StateOptions &SO, llvm::StringRef Env, int64_t To,
   auto S = openState(SO, "", false, Err);
   if (!S)
     return ExitErrors;
-  bool VaultFailed;
+  int VaultFailed;
   auto V = openExistingVault(SO, *S, Err, VaultFailed);
   if (VaultFailed)
-    return ExitErrors;
+    return VaultFailed;
   auto T = targetFor(SO, *S, Env, V.get());
   if (!T)
     return fail(Err, llvm::toString(T.takeError()), ExitUsage);
@@ -292,10 +313,10 @@ int driver::runDrift(const StateOptions &SO, llvm::StringRef Env, llvm::raw_ostr
   auto S = openState(SO, "", false, Err);
   if (!S)
     return ExitErrors;
-  bool VaultFailed;
+  int VaultFailed;
   auto V = openExistingVault(SO, *S, Err, VaultFailed);
   if (VaultFailed)
-    return ExitErrors;
+    return VaultFailed;
   auto T = targetFor(SO, *S, Env, V.get());
   if (!T)
     return fail(Err, llvm::toString(T.takeError()), ExitUsage);
@@ -571,9 +592,10 @@ int driver::runSecrets(const DriverOptions &Opts, const StateOptions &SO, llvm::
   auto CE = compileEnvironment(Opts, Err, Code);
   if (!CE)
     return Code;
-  auto S = openState(SO, Opts.Inputs.front(), true, Err);
+  Code = ExitErrors;
+  auto S = openState(SO, Opts.Inputs.front(), true, Err, &Code);
   if (!S)
-    return ExitErrors;
+    return Code;
   const std::string Env = CE->Env.Name;
   std::string Actor = actorOf(SO);
 

@@ -68,17 +68,30 @@ llvm::Expected<std::unique_ptr<Vault>> Vault::open(const std::string &Path,
   if (sodium_init() < 0)
     return vaultError("libsodium failed to initialise");
   llvm::SmallString<256> Dir(llvm::sys::path::parent_path(Path));
+  llvm::SmallString<256> DefaultKeyFile(Dir);
+  llvm::sys::path::append(DefaultKeyFile, "vault.key");
+  // The key is read and checked before anything is opened: a refused key
+  // leaves no file behind.
+  auto Material = readKeyMaterial(KeyFile.empty() ? std::string(DefaultKeyFile) : KeyFile);
+  if (!Material)
+    return Material.takeError();
   if (!Dir.empty())
     llvm::sys::fs::create_directories(Dir);
   std::unique_ptr<Vault> V(new Vault(Path));
-  if (sqlite3_open(Path.c_str(), &V->DB) != SQLITE_OK)
-    return vaultError("cannot open the vault " + Path);
-  sqlite3_busy_timeout(V->DB, 5000);
-  if (auto E = execSQL(V->DB, VaultSchema))
-    return std::move(E);
-  if (auto E = V->loadKey(KeyFile.empty() ? (std::string(Dir) + "/vault.key") : KeyFile))
-    return std::move(E);
+  llvm::Error Opened = V->openDatabase();
+  if (!Opened)
+    Opened = V->loadKey(*Material);
+  sodium_memzero(Material->data(), Material->size());
+  if (Opened)
+    return std::move(Opened);
   return std::move(V);
+}
+
+llvm::Error Vault::openDatabase() {
+  if (sqlite3_open(Path.c_str(), &DB) != SQLITE_OK)
+    return vaultError("cannot open the vault " + Path);
+  sqlite3_busy_timeout(DB, 5000);
+  return execSQL(DB, VaultSchema);
 }
 
 Vault::~Vault() {
@@ -86,10 +99,12 @@ Vault::~Vault() {
   sqlite3_close(DB);
 }
 
-llvm::Error Vault::loadKey(const std::string &KeyFile) {
+llvm::Expected<std::string> Vault::readKeyMaterial(const std::string &KeyFile) {
   std::string Material;
+  std::string From;
   if (auto Env = llvm::sys::Process::GetEnv("DEPLOYC_VAULT_KEY"); Env && !Env->empty()) {
     Material = *Env;
+    From = "DEPLOYC_VAULT_KEY";
   } else {
     struct stat St;
     if (::stat(KeyFile.c_str(), &St) != 0)
@@ -103,61 +118,103 @@ llvm::Error Vault::loadKey(const std::string &KeyFile) {
     if (!Buf)
       return vaultError("cannot read the vault key file " + KeyFile);
     Material = llvm::StringRef((*Buf)->getBuffer()).trim().str();
+    From = "the vault key file " + KeyFile;
   }
-  std::string Bytes;
+  bool HexKey = Material.size() == 64 && llvm::all_of(Material, llvm::isHexDigit);
+  size_t Length = Material.size();
+  bool Blank = llvm::StringRef(Material).trim().empty();
+  if (Blank || (!HexKey && Length < MinPassphraseLength)) {
+    sodium_memzero(Material.data(), Material.size());
+    return llvm::createStringError(
+        std::errc::invalid_argument,
+        "the vault key in %s is %s: give 64 hex digits, or a passphrase of at least %zu "
+        "characters",
+        From.c_str(), Blank ? "empty" : "too short", MinPassphraseLength);
+  }
+  return Material;
+}
+
+/// One value of the vault's meta table ("" when it is not there).
+static std::string metaValue(sqlite3 *DB, const char *Key) {
+  std::string Out;
+  sqlite3_stmt *S = nullptr;
+  sqlite3_prepare_v2(DB, "SELECT value FROM meta WHERE key = ?", -1, &S, nullptr);
+  sqlite3_bind_text(S, 1, Key, -1, SQLITE_STATIC);
+  if (S && sqlite3_step(S) == SQLITE_ROW)
+    Out = blob(S, 0);
+  sqlite3_finalize(S);
+  return Out;
+}
+
+static llvm::Error setMetaValue(sqlite3 *DB, const char *Key, const std::string &Value) {
+  sqlite3_stmt *S = nullptr;
+  sqlite3_prepare_v2(DB, "INSERT OR REPLACE INTO meta(key, value) VALUES(?, ?)", -1, &S,
+                     nullptr);
+  sqlite3_bind_text(S, 1, Key, -1, SQLITE_STATIC);
+  sqlite3_bind_blob(S, 2, Value.data(), Value.size(), SQLITE_TRANSIENT);
+  int RC = S ? sqlite3_step(S) : SQLITE_ERROR;
+  sqlite3_finalize(S);
+  if (RC != SQLITE_DONE)
+    return vaultError("writing the vault failed: " + std::string(sqlite3_errmsg(DB)));
+  return llvm::Error::success();
+}
+
+llvm::Error Vault::loadKey(const std::string &Material) {
+  // Nothing is written before the key is known to be right: a vault that
+  // already has a key check is only read until the check opens; a new vault
+  // gets its salt and check in one transaction.
+  std::string Check = metaValue(DB, "check");
+  std::string Salt = metaValue(DB, "salt");
+  bool New = Check.empty();
+  auto wrongKey = [&] {
+    return vaultError("the vault key is wrong: it does not open " + Path +
+                      " (check DEPLOYC_VAULT_KEY or the key file)");
+  };
   if (Material.size() == 64 && llvm::all_of(Material, llvm::isHexDigit)) {
-    Bytes = llvm::fromHex(Material);
+    std::string Bytes = llvm::fromHex(Material);
     std::memcpy(Key, Bytes.data(), sizeof(Key));
+    sodium_memzero(Bytes.data(), Bytes.size());
   } else {
-    // A passphrase: Argon2id with this vault's salt (made on first use).
-    std::string Salt;
-    {
-      sqlite3_stmt *S;
-      sqlite3_prepare_v2(DB, "SELECT value FROM meta WHERE key = 'salt'", -1, &S, nullptr);
-      if (sqlite3_step(S) == SQLITE_ROW)
-        Salt = blob(S, 0);
-      sqlite3_finalize(S);
-    }
-    if (Salt.size() != crypto_pwhash_SALTBYTES) {
+    // A passphrase: Argon2id with this vault's salt (made with the vault). An
+    // existing vault without a salt was made with a 64-hex-digit key.
+    bool NewSalt = Salt.size() != crypto_pwhash_SALTBYTES;
+    if (NewSalt && !New)
+      return wrongKey();
+    if (NewSalt) {
       Salt.resize(crypto_pwhash_SALTBYTES);
       randombytes_buf(Salt.data(), Salt.size());
-      sqlite3_stmt *S;
-      sqlite3_prepare_v2(DB, "INSERT OR REPLACE INTO meta(key, value) VALUES('salt', ?)", -1, &S, nullptr);
-      sqlite3_bind_blob(S, 1, Salt.data(), Salt.size(), SQLITE_TRANSIENT);
-      sqlite3_step(S);
-      sqlite3_finalize(S);
     }
     if (crypto_pwhash(Key, sizeof(Key), Material.data(), Material.size(),
                       reinterpret_cast<const unsigned char *>(Salt.data()),
                       crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE,
                       crypto_pwhash_ALG_ARGON2ID13) != 0)
       return vaultError("deriving the vault key from the passphrase failed (out of memory?)");
+    if (New) {
+      if (auto E = execSQL(DB, "BEGIN IMMEDIATE"))
+        return E;
+      if (auto E = setMetaValue(DB, "salt", Salt)) {
+        (void)execSQL(DB, "ROLLBACK");
+        return E;
+      }
+    }
   }
-  sodium_memzero(Material.data(), Material.size());
-  // The key check tells a wrong key from a damaged vault.
-  std::string Check;
-  {
-    sqlite3_stmt *S;
-    sqlite3_prepare_v2(DB, "SELECT value FROM meta WHERE key = 'check'", -1, &S, nullptr);
-    if (sqlite3_step(S) == SQLITE_ROW)
-      Check = blob(S, 0);
-    sqlite3_finalize(S);
-  }
-  if (Check.empty()) {
-    std::string Sealed = encrypt("check", KeyCheck);
-    sqlite3_stmt *S;
-    sqlite3_prepare_v2(DB, "INSERT INTO meta(key, value) VALUES('check', ?)", -1, &S, nullptr);
-    sqlite3_bind_blob(S, 1, Sealed.data(), Sealed.size(), SQLITE_TRANSIENT);
-    sqlite3_step(S);
-    sqlite3_finalize(S);
-    return llvm::Error::success();
+  if (New) {
+    // The key check tells a wrong key from a damaged vault later.
+    bool InTransaction = !sqlite3_get_autocommit(DB);
+    if (!InTransaction)
+      if (auto E = execSQL(DB, "BEGIN IMMEDIATE"))
+        return E;
+    if (auto E = setMetaValue(DB, "check", encrypt("check", KeyCheck))) {
+      (void)execSQL(DB, "ROLLBACK");
+      return E;
+    }
+    return execSQL(DB, "COMMIT");
   }
   auto Plain = decrypt("check", Check);
   if (!Plain || *Plain != KeyCheck) {
     if (!Plain)
       llvm::consumeError(Plain.takeError());
-    return vaultError("the vault key is wrong: it does not open " + Path +
-                      " (check DEPLOYC_VAULT_KEY or the key file)");
+    return wrongKey();
   }
   return llvm::Error::success();
 }

@@ -5,6 +5,7 @@ Each scenario runs real deployc processes and checks their effect on the
 state store, the vault and the target folder. Usage:
   state_e2e.py DEPLOYC SPEC SCRATCH_DIR
 """
+import hashlib
 import os
 import shutil
 import signal
@@ -194,6 +195,65 @@ def _():
     p = run("secrets", "get", "app.deploy", "db", "user", "--env", "dev", "--actor", "alice",
             check=False)
     assert p.returncode == 1 and "failed authentication" in p.stderr, p.stderr
+
+
+def snapshot(folder):
+    """Every file under folder (sqlite -wal/-shm/-journal included) and its hash."""
+    out = {}
+    for root, _, files in os.walk(os.path.join(WORK, folder)):
+        for name in files:
+            path = os.path.join(root, name)
+            with open(path, "rb") as f:
+                out[os.path.relpath(path, WORK)] = hashlib.sha256(f.read()).hexdigest()
+    return out
+
+
+@scenario("empty and short vault keys are refused, naming the minimum, before any file is made")
+def _():
+    fresh()
+    for key in ("short", "fifteen chars..", "   "):
+        p = run("secrets", "list", "app.deploy", "--env", "dev", "--state", ".short/state.db",
+                env={"DEPLOYC_VAULT_KEY": key}, check=False)
+        assert p.returncode == 2, (key, p.returncode, p.stderr)
+        assert "at least 16 characters" in p.stderr, p.stderr
+        assert ("empty" if key.strip() == "" else "too short") in p.stderr, p.stderr
+        assert not os.path.exists(os.path.join(WORK, ".short")), os.listdir(WORK)
+    keyfile = os.path.join(WORK, "empty.key")
+    with open(keyfile, "w") as f:
+        f.write("\n")
+    os.chmod(keyfile, 0o600)
+    p = run("secrets", "list", "app.deploy", "--env", "dev", "--state", ".short/state.db",
+            "--vault-key-file", keyfile, env={"DEPLOYC_VAULT_KEY": ""}, check=False)
+    assert p.returncode == 2 and "empty.key is empty" in p.stderr, p.stderr
+    assert not os.path.exists(os.path.join(WORK, ".short"))
+    # Sixteen characters is enough.
+    run("secrets", "list", "app.deploy", "--env", "dev", "--state", ".short/state.db",
+        env={"DEPLOYC_VAULT_KEY": "sixteen chars..."})
+
+
+@scenario("a wrong key or passphrase changes nothing on disk")
+def _():
+    fresh()
+    pass_env = {"DEPLOYC_VAULT_KEY": "the right passphrase"}
+    run("secrets", "set", "app.deploy", "db", "host=h", "user=u", "schema=s", "credential=c",
+        "--env", "dev", "--state", ".pass/state.db", env=pass_env)
+    run("apply", "app.deploy", "--env", "dev", "--target", "dir:out", "--state",
+        ".pass/state.db", env=pass_env)
+    # .deployc is keyed with 64 hex digits (no salt): a passphrase must not add one.
+    for folder, state, wrong in ((".pass", ".pass/state.db", "a wrong passphrase!"),
+                                 (".pass", ".pass/state.db", "f" * 64),
+                                 (".deployc", ".deployc/state.db", "a wrong passphrase!")):
+        before = snapshot(folder), snapshot("out")
+        for args in (("secrets", "get", "app.deploy", "db", "user", "--env", "dev", "--actor",
+                      "alice"),
+                     ("secrets", "set", "app.deploy", "db", "user=x", "--env", "dev"),
+                     ("apply", "app.deploy", "--env", "dev", "--target", "dir:out"),
+                     ("plan", "app.deploy", "--env", "dev")):
+            p = run(*args, "--state", state, env={"DEPLOYC_VAULT_KEY": wrong}, check=False)
+            assert p.returncode == 1 and "the vault key is wrong" in p.stderr, (args, p.stderr)
+        assert (snapshot(folder), snapshot("out")) == before, (folder, wrong)
+    assert run("secrets", "get", "app.deploy", "db", "user", "--env", "dev", "--actor", "alice",
+               "--state", ".pass/state.db", env=pass_env).stdout == "u\n"
 
 
 @scenario("rotation: schedule, new version, dual-write, dependents restarted, archived")

@@ -3,10 +3,11 @@
 // Secret values, encrypted at rest with XChaCha20-Poly1305 (a fresh random
 // nonce per value; the slot `env/secret/version/component` is the associated
 // data, so a value moved to another slot fails to decrypt). The key is
-// DEPLOYC_VAULT_KEY (64 hex digits, or a passphrase stretched with Argon2id
-// and the vault's salt) or a key file that must be mode 0600. A wrong key or
-// a tampered value is an error, never garbage. Values never leave this class
-// except through get(), whose callers check access first.
+// DEPLOYC_VAULT_KEY (64 hex digits, or a passphrase of at least
+// MinPassphraseLength characters stretched with Argon2id and the vault's salt)
+// or a key file that must be mode 0600. A wrong key or a tampered value is an
+// error, never garbage, and a wrong key writes nothing. Values never leave
+// this class except through get(), whose callers check access first.
 //
 //===----------------------------------------------------------------------===//
 #ifndef DEPLOYC_INTERP_VAULT_H
@@ -32,8 +33,13 @@ struct SecretVersion {
 
 class Vault {
 public:
+  /// The shortest passphrase accepted as a vault key.
+  static constexpr size_t MinPassphraseLength = 16;
+
   /// Opens (creating if needed) the vault at Path with the key from the
-  /// environment or KeyFile (default: vault.key beside the vault).
+  /// environment or KeyFile (default: vault.key beside the vault). An empty or
+  /// too short key is refused with std::errc::invalid_argument (a usage
+  /// error) before any file is opened; a wrong key modifies nothing.
   static llvm::Expected<std::unique_ptr<Vault>> open(const std::string &Path,
                                                      const std::string &KeyFile = "");
   ~Vault();
@@ -60,7 +66,10 @@ public:
 
 private:
   explicit Vault(std::string Path) : Path(std::move(Path)) {}
-  llvm::Error loadKey(const std::string &KeyFile);
+  /// The key text of DEPLOYC_VAULT_KEY or KeyFile, refused when empty or short.
+  static llvm::Expected<std::string> readKeyMaterial(const std::string &KeyFile);
+  llvm::Error openDatabase();
+  llvm::Error loadKey(const std::string &Material);
   std::string encrypt(const std::string &Slot, const std::string &Plain);
   llvm::Expected<std::string> decrypt(const std::string &Slot, const std::string &Sealed);
 
