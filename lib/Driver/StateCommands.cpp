@@ -557,23 +557,25 @@ int driver::runBackup(const DriverOptions &Opts, const StateOptions &SO, llvm::S
   }
   std::string StatePath = statePathFor(SO, Opts.Inputs.front());
   std::string VaultPath = vaultPathFor(StatePath);
+  bool NeedVault = interp::needsVault(CE->Env);
   if (Action == "restore") {
-    if (auto E = interp::restoreBackup(Locations, From.str(), StatePath, VaultPath, Out))
+    if (auto E = interp::restoreBackup(Locations, From.str(), StatePath, VaultPath, NeedVault,
+                                       Out))
       return fail(Err, llvm::toString(std::move(E)));
     return ExitSuccess;
   }
   if (Action == "verify") {
-    if (auto E = interp::verifyBackups(Locations, Out))
+    if (auto E = interp::verifyBackups(Locations,
+                                       NeedVault || llvm::sys::fs::exists(VaultPath), Out))
       return fail(Err, llvm::toString(std::move(E)));
     Out << "backups verified\n";
     return ExitSuccess;
   }
-  auto S = openState(SO, Opts.Inputs.front(),
-                     llvm::sys::fs::exists(VaultPath) && interp::needsVault(CE->Env), Err);
+  auto S = openState(SO, Opts.Inputs.front(), false, Err);
   if (!S)
     return ExitErrors;
-  interp::Engine E{*S->Store, S->Vault.get(), actorOf(SO), Out};
-  auto Made = interp::createBackups(E, CE->Env.Name, Locations, VaultPath);
+  interp::Engine E{*S->Store, nullptr, actorOf(SO), Out};
+  auto Made = interp::createBackups(E, CE->Env.Name, Locations, VaultPath, NeedVault);
   if (!Made)
     return fail(Err, llvm::toString(Made.takeError()));
   if (Made->empty())

@@ -3,6 +3,7 @@
 #include "deployc/Interp/Engine.h"
 #include "deployc/Interp/OutputWriter.h"
 #include "deployc/Sema/Value.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
@@ -513,14 +514,56 @@ static std::string fileSHA256(const std::string &Path) {
   return Buf ? plan::sha256Hex((*Buf)->getBuffer()) : "";
 }
 
-llvm::Expected<std::vector<std::string>>
-interp::createBackups(Engine &E, const std::string &Env, const std::vector<std::string> &Locations,
-                      const std::string &VaultPath) {
-  std::vector<std::string> Made;
+static const char *const StateFile = "state.db";
+static const char *const VaultFile = "vault.db";
+
+/// The tables a copy must hold to be the state store or the vault.
+static std::vector<std::string> tablesOf(llvm::StringRef Name) {
+  if (Name == VaultFile)
+    return {"meta", "versions", "vals"};
+  return {"revisions", "locks", "audit"};
+}
+
+/// A time stamp usable in a file name.
+static std::string fileStamp() {
   std::string Stamp = nowISO8601();
   for (char &C : Stamp)
     if (C == ':')
       C = '-';
+  return Stamp;
+}
+
+static llvm::Error writeManifest(const std::string &Dir, const std::string &Env,
+                                 const std::vector<std::string> &Names) {
+  json Files = json::object();
+  for (const std::string &Name : Names)
+    Files[Name] = fileSHA256(Dir + "/" + Name);
+  json Manifest{{"format", "deployc-backup/1"},
+                {"environment", Env},
+                {"created_at", nowISO8601()},
+                {"files", Files}};
+  std::error_code EC;
+  llvm::raw_fd_ostream OS(Dir + "/manifest.json", EC);
+  if (EC)
+    return failure("cannot write the backup manifest in " + Dir + ": " + EC.message());
+  OS << Manifest.dump(2) << "\n";
+  OS.close();
+  if (OS.has_error()) {
+    OS.clear_error();
+    return failure("cannot write the backup manifest in " + Dir);
+  }
+  return llvm::Error::success();
+}
+
+llvm::Expected<std::vector<std::string>>
+interp::createBackups(Engine &E, const std::string &Env, const std::vector<std::string> &Locations,
+                      const std::string &VaultPath, bool NeedVault) {
+  bool HasVault = llvm::sys::fs::exists(VaultPath);
+  if (NeedVault && !HasVault)
+    return failure("environment `" + Env + "` keeps secrets in the vault, but there is no " +
+                   VaultPath + " yet; set them with `deployc secrets set` or apply first");
+  std::vector<std::string> Made;
+  std::string Stamp = fileStamp();
   for (const std::string &Loc : Locations) {
     if (Loc.find("://") != std::string::npos) {
       E.Log << "  skipped " << Loc << ": only local folders are supported\n";
@@ -530,24 +573,17 @@ interp::createBackups(Engine &E, const std::string &Env, const std::vector<std::
     llvm::sys::path::append(Dir, "deployc-" + Env + "-" + Stamp);
     if (std::error_code EC = llvm::sys::fs::create_directories(Dir))
       return failure("cannot create " + std::string(Dir) + ": " + EC.message());
-    std::string StateCopy = std::string(Dir) + "/state.db";
-    if (auto Err = E.State.backupTo(StateCopy))
+    std::vector<std::string> Names{StateFile};
+    if (auto Err = E.State.backupTo(std::string(Dir) + "/" + StateFile))
       return std::move(Err);
-    json Manifest{{"format", "deployc-backup/1"},
-                  {"environment", Env},
-                  {"created_at", nowISO8601()},
-                  {"files", {{"state.db", fileSHA256(StateCopy)}}}};
-    if (E.Secrets && llvm::sys::fs::exists(VaultPath)) {
-      std::string VaultCopy = std::string(Dir) + "/vault.db";
-      if (auto Err = E.Secrets->backupTo(VaultCopy))
+    // The vault is copied as a database: no key needed, values stay sealed.
+    if (HasVault) {
+      if (auto Err = copyDatabaseFile(VaultPath, std::string(Dir) + "/" + VaultFile))
         return std::move(Err);
-      Manifest["files"]["vault.db"] = fileSHA256(VaultCopy);
+      Names.push_back(VaultFile);
     }
-    std::error_code EC;
-    llvm::raw_fd_ostream OS(std::string(Dir) + "/manifest.json", EC);
-    if (EC)
-      return failure("cannot write the backup manifest: " + EC.message());
-    OS << Manifest.dump(2) << "\n";
+    if (auto Err = writeManifest(std::string(Dir), Env, Names))
+      return std::move(Err);
     Made.push_back(std::string(Dir));
     E.State.audit(E.Actor, "backup.create", Env, std::string(Dir), "");
     E.Log << "  backup written to " << Dir << "\n";
@@ -568,24 +604,72 @@ static std::string newestBackup(const std::string &Loc) {
   return Best;
 }
 
-static llvm::Error checkBackup(const std::string &Dir) {
+/// The checksums a backup's manifest.json lists, by file name.
+static llvm::Expected<std::map<std::string, std::string>> readManifest(const std::string &Dir) {
   auto Buf = llvm::MemoryBuffer::getFile(Dir + "/manifest.json");
   if (!Buf)
     return failure(Dir + ": no manifest.json");
-  json M = json::parse((*Buf)->getBuffer().str(), nullptr, false);
-  if (!M.is_object() || M.value("format", "") != "deployc-backup/1" || !M.contains("files"))
-    return failure(Dir + ": manifest.json is not a deployc backup manifest");
-  for (auto It = M["files"].begin(); It != M["files"].end(); ++It) {
-    std::string Actual = fileSHA256(Dir + "/" + It.key());
+  std::map<std::string, std::string> Files;
+  std::string Problem;
+  // nlohmann throws on malformed text and on values of the wrong type: this
+  // is the one place a manifest is read, and its exceptions end here.
+  try {
+    json M = json::parse((*Buf)->getBuffer().str());
+    if (!M.is_object() || !M.contains("format") || M["format"] != "deployc-backup/1")
+      Problem = "it is not a deployc backup manifest (`format` is not \"deployc-backup/1\")";
+    else if (!M.contains("files") || !M["files"].is_object())
+      Problem = "`files` is not an object of file names and checksums";
+    else
+      for (auto &[Name, Hash] : M["files"].items()) {
+        if (Name != StateFile && Name != VaultFile) {
+          Problem = "it lists `" + Name + "`, which a backup does not hold";
+          break;
+        }
+        if (!Hash.is_string() || Hash.get<std::string>().size() != 64 ||
+            !llvm::all_of(Hash.get<std::string>(), llvm::isHexDigit)) {
+          Problem = "the checksum of " + Name + " is not a SHA-256 in hex";
+          break;
+        }
+        Files[Name] = Hash.get<std::string>();
+      }
+  } catch (const json::exception &Ex) {
+    Problem = std::string("it is not valid JSON (") + Ex.what() + ")";
+  }
+  if (!Problem.empty())
+    return failure(Dir + "/manifest.json is malformed: " + Problem);
+  return Files;
+}
+
+/// Checks a backup folder: its manifest lists every expected file (the state
+/// store, and the vault when NeedVault), each matches its checksum and opens
+/// as the database it should be. Writes nothing.
+static llvm::Error checkBackup(const std::string &Dir, bool NeedVault) {
+  auto Files = readManifest(Dir);
+  if (!Files)
+    return Files.takeError();
+  std::vector<std::string> Expected{StateFile};
+  if (NeedVault)
+    Expected.push_back(VaultFile);
+  for (const std::string &Name : Expected)
+    if (!Files->count(Name))
+      return failure(Dir + ": the manifest does not list " + Name +
+                     (Name == VaultFile ? " (the vault is part of this state: its secrets "
+                                          "would be lost or mismatched)"
+                                        : ""));
+  for (auto &[Name, Hash] : *Files) {
+    std::string Path = Dir + "/" + Name;
+    std::string Actual = fileSHA256(Path);
     if (Actual.empty())
-      return failure(Dir + ": " + It.key() + " is missing");
-    if (Actual != It.value().get<std::string>())
-      return failure(Dir + ": " + It.key() + " does not match its checksum (damaged or changed)");
+      return failure(Dir + ": " + Name + " is missing");
+    if (Actual != Hash)
+      return failure(Dir + ": " + Name + " does not match its checksum (damaged or changed)");
+    if (auto Err = checkDatabaseFile(Path, tablesOf(Name)))
+      return failure(Dir + ": " + llvm::toString(std::move(Err)));
   }
   return llvm::Error::success();
 }
 
-llvm::Error interp::verifyBackups(const std::vector<std::string> &Locations,
+llvm::Error interp::verifyBackups(const std::vector<std::string> &Locations, bool NeedVault,
                                   llvm::raw_ostream &Log) {
   bool Any = false;
   for (const std::string &Loc : Locations) {
@@ -594,12 +678,8 @@ llvm::Error interp::verifyBackups(const std::vector<std::string> &Locations,
     std::string Dir = newestBackup(Loc);
     if (Dir.empty())
       return failure("no backup in " + Loc);
-    if (auto Err = checkBackup(Dir))
+    if (auto Err = checkBackup(Dir, NeedVault))
       return Err;
-    // The copies must open as state stores too.
-    auto Store = StateStore::open(Dir + "/state.db");
-    if (!Store)
-      return Store.takeError();
     Log << "  " << Dir << ": ok\n";
     Any = true;
   }
@@ -608,36 +688,125 @@ llvm::Error interp::verifyBackups(const std::vector<std::string> &Locations,
   return llvm::Error::success();
 }
 
+/// Copies the live state store and vault (those that exist) into a new folder
+/// beside the store, with a manifest, so that `backup restore --from` takes
+/// it back. A live file that is not a database is copied byte for byte.
+/// Returns "" when there is neither.
+static llvm::Expected<std::string> keepAside(const std::string &StatePath,
+                                             const std::string &VaultPath) {
+  if (!llvm::sys::fs::exists(StatePath) && !llvm::sys::fs::exists(VaultPath))
+    return "";
+  llvm::SmallString<256> Base(llvm::sys::path::parent_path(StatePath));
+  llvm::sys::path::append(Base, "before-restore-" + fileStamp());
+  std::string Dir(Base);
+  for (int N = 2; llvm::sys::fs::exists(Dir); ++N)
+    Dir = std::string(Base) + "-" + std::to_string(N);
+  if (std::error_code EC = llvm::sys::fs::create_directories(Dir))
+    return failure("cannot create " + Dir + ": " + EC.message());
+  std::vector<std::string> Names;
+  for (auto [Name, Live] : {std::pair<const char *, std::string>{StateFile, StatePath},
+                            {VaultFile, VaultPath}}) {
+    if (!llvm::sys::fs::exists(Live))
+      continue;
+    std::string Copy = Dir + "/" + Name;
+    if (auto Err = copyDatabaseFile(Live, Copy)) {
+      llvm::consumeError(std::move(Err));
+      llvm::sys::fs::remove(Copy);
+      for (const char *Suffix : {"", "-wal"})
+        if (llvm::sys::fs::exists(Live + Suffix))
+          if (std::error_code EC = llvm::sys::fs::copy_file(Live + Suffix, Copy + Suffix))
+            return failure("cannot keep " + Live + Suffix + " aside: " + EC.message());
+    }
+    Names.push_back(Name);
+  }
+  if (auto Err = writeManifest(Dir, "", Names))
+    return std::move(Err);
+  return Dir;
+}
+
 llvm::Error interp::restoreBackup(const std::vector<std::string> &Locations,
                                   const std::string &From, const std::string &StatePath,
-                                  const std::string &VaultPath, llvm::raw_ostream &Log) {
+                                  const std::string &VaultPath, bool NeedVault,
+                                  llvm::raw_ostream &Log) {
+  // A vault beside the state is part of it: a backup without one would pair
+  // the restored state with a vault it was not made with.
+  NeedVault |= llvm::sys::fs::exists(VaultPath);
   std::string Dir = From;
   if (Dir.empty())
     for (const std::string &Loc : Locations)
       if (Loc.find("://") == std::string::npos)
-        if (std::string D = newestBackup(Loc); !D.empty() && !checkBackup(D)) {
+        if (std::string D = newestBackup(Loc); !D.empty()) {
+          if (llvm::Error Err = checkBackup(D, NeedVault)) {
+            llvm::consumeError(std::move(Err));
+            continue;
+          }
           Dir = D;
           break;
         }
   if (Dir.empty())
-    return failure("no intact backup found in the declared locations");
-  if (auto Err = checkBackup(Dir))
-    return Err;
+    return failure("no intact backup found in the declared locations; the current state and "
+                   "vault were left as they are");
+  if (auto Err = checkBackup(Dir, NeedVault))
+    return failure("refusing to restore: " + llvm::toString(std::move(Err)) +
+                   "; the current state and vault were left as they are");
+  auto Listed = readManifest(Dir);
+  if (!Listed)
+    return Listed.takeError();
+
+  // Stage every copy beside its destination first: what can fail slowly
+  // fails before anything live is touched.
   llvm::sys::fs::create_directories(llvm::sys::path::parent_path(StatePath));
-  // Copy beside the destination, then rename: a crash leaves the old or the new.
-  for (auto [Name, Dest] : {std::pair<std::string, std::string>{"state.db", StatePath},
-                            {"vault.db", VaultPath}}) {
-    std::string Src = Dir + "/" + Name;
-    if (!llvm::sys::fs::exists(Src))
+  struct Move {
+    const char *Name;
+    std::string Staged, Live;
+    bool HadLive;
+  };
+  std::vector<Move> Moves;
+  auto unstage = [&] {
+    for (const Move &M : Moves)
+      llvm::sys::fs::remove(M.Staged);
+  };
+  for (auto [Name, Live] : {std::pair<const char *, std::string>{StateFile, StatePath},
+                            {VaultFile, VaultPath}}) {
+    if (!Listed->count(Name))
       continue;
-    std::string Tmp = Dest + ".restore-tmp";
-    if (std::error_code EC = llvm::sys::fs::copy_file(Src, Tmp))
-      return failure("cannot copy " + Src + ": " + EC.message());
-    llvm::sys::fs::remove(Dest + "-wal");
-    llvm::sys::fs::remove(Dest + "-shm");
-    if (std::error_code EC = llvm::sys::fs::rename(Tmp, Dest))
-      return failure("cannot replace " + Dest + ": " + EC.message());
+    Moves.push_back({Name, Live + ".restore-tmp", Live, llvm::sys::fs::exists(Live)});
+    if (std::error_code EC = llvm::sys::fs::copy_file(Dir + "/" + Name, Moves.back().Staged)) {
+      unstage();
+      return failure("cannot copy " + Dir + "/" + Name + ": " + EC.message() +
+                     "; the current state and vault were left as they are");
+    }
+  }
+  // Copying the live files aside folds their write-ahead logs into them, so
+  // none is left to be replayed onto the restored files.
+  auto Aside = keepAside(StatePath, VaultPath);
+  if (!Aside) {
+    unstage();
+    return Aside.takeError();
+  }
+  for (size_t I = 0; I < Moves.size(); ++I) {
+    const Move &M = Moves[I];
+    if (std::error_code EC = llvm::sys::fs::rename(M.Staged, M.Live)) {
+      // Put back what was already replaced: never half of a restore.
+      for (size_t J = 0; J < I; ++J) {
+        if (!Moves[J].HadLive)
+          llvm::sys::fs::remove(Moves[J].Live);
+        else if (llvm::sys::fs::copy_file(*Aside + "/" + Moves[J].Name, Moves[J].Staged) ||
+                 llvm::sys::fs::rename(Moves[J].Staged, Moves[J].Live))
+          return failure("cannot replace " + M.Live + " (" + EC.message() + ") nor put " +
+                         Moves[J].Live + " back: copy it from " + *Aside);
+      }
+      unstage();
+      return failure("cannot replace " + M.Live + ": " + EC.message() +
+                     "; the state and vault were put back as they were" +
+                     (Aside->empty() ? "" : " (also kept in " + *Aside + ")"));
+    }
+    llvm::sys::fs::remove(M.Live + "-wal");
+    llvm::sys::fs::remove(M.Live + "-shm");
   }
   Log << "restored state and vault from " << Dir << "\n";
+  if (!Aside->empty())
+    Log << "the previous state and vault are kept in " << *Aside
+        << " (undo with `deployc backup restore SPEC --env ENV --from " << *Aside << "`)\n";
   return llvm::Error::success();
 }

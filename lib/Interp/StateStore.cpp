@@ -2,6 +2,7 @@
 
 #include "deployc/Interp/StateStore.h"
 #include "deployc/Plan/ExecutionPlan.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Process.h"
@@ -78,6 +79,69 @@ llvm::Error interp::backupDatabase(sqlite3 *DB, const std::string &Dest) {
   if (RC != SQLITE_DONE)
     return llvm::createStringError(llvm::inconvertibleErrorCode(),
                                    "backup to " + Dest + " failed: " + Msg);
+  return llvm::Error::success();
+}
+
+llvm::Error interp::copyDatabaseFile(const std::string &Src, const std::string &Dest) {
+  sqlite3 *From = nullptr;
+  if (sqlite3_open_v2(Src.c_str(), &From, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
+    std::string Msg = sqlite3_errmsg(From);
+    sqlite3_close(From);
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   "cannot open " + Src + ": " + Msg);
+  }
+  sqlite3_busy_timeout(From, 5000);
+  llvm::Error Err = backupDatabase(From, Dest);
+  sqlite3_close(From);
+  return Err;
+}
+
+llvm::Error interp::checkDatabaseFile(const std::string &Path,
+                                      const std::vector<std::string> &Tables) {
+  // immutable=1: no lock, no -wal or -shm beside the file, nothing written.
+  std::string URI = "file:";
+  for (char C : Path) {
+    if (llvm::isAlnum(C) || llvm::StringRef("/-_.~").contains(C)) {
+      URI += C;
+    } else {
+      char Hex[4];
+      std::snprintf(Hex, sizeof(Hex), "%%%02X", static_cast<unsigned char>(C));
+      URI += Hex;
+    }
+  }
+  URI += "?immutable=1";
+  sqlite3 *DB = nullptr;
+  auto bad = [&](const std::string &Why) {
+    sqlite3_close(DB);
+    return llvm::createStringError(llvm::inconvertibleErrorCode(), Path + " " + Why);
+  };
+  if (sqlite3_open_v2(URI.c_str(), &DB, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, nullptr) !=
+      SQLITE_OK)
+    return bad(std::string("does not open: ") + sqlite3_errmsg(DB));
+  std::string Check;
+  {
+    sqlite3_stmt *S = nullptr;
+    if (sqlite3_prepare_v2(DB, "PRAGMA quick_check", -1, &S, nullptr) != SQLITE_OK) {
+      sqlite3_finalize(S);
+      return bad(std::string("is not a SQLite database: ") + sqlite3_errmsg(DB));
+    }
+    if (sqlite3_step(S) == SQLITE_ROW && sqlite3_column_text(S, 0))
+      Check = reinterpret_cast<const char *>(sqlite3_column_text(S, 0));
+    sqlite3_finalize(S);
+  }
+  if (Check != "ok")
+    return bad("is damaged (" + (Check.empty() ? std::string(sqlite3_errmsg(DB)) : Check) + ")");
+  for (const std::string &Table : Tables) {
+    sqlite3_stmt *S = nullptr;
+    sqlite3_prepare_v2(DB, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", -1,
+                       &S, nullptr);
+    sqlite3_bind_text(S, 1, Table.c_str(), -1, SQLITE_TRANSIENT);
+    bool Found = S && sqlite3_step(S) == SQLITE_ROW;
+    sqlite3_finalize(S);
+    if (!Found)
+      return bad("has no table `" + Table + "`: it is not the database it should be");
+  }
+  sqlite3_close(DB);
   return llvm::Error::success();
 }
 

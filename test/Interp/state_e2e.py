@@ -6,6 +6,7 @@ state store, the vault and the target folder. Usage:
   state_e2e.py DEPLOYC SPEC SCRATCH_DIR
 """
 import hashlib
+import json
 import os
 import shutil
 import signal
@@ -341,6 +342,102 @@ def _():
         f.write(b"garbage")
     p = run("backup", "verify", "app.deploy", "--env", "dev", check=False)
     assert p.returncode == 1 and "does not match its checksum" in p.stderr, p.stderr
+
+
+@scenario("a backup lacking a file, with a wrong checksum or a malformed manifest is refused")
+def _():
+    fresh()
+    apply()
+    run("backup", "create", "app.deploy", "--env", "dev")
+    backups = os.path.join(WORK, "backups")
+    good = os.path.join(backups, sorted(os.listdir(backups))[-1])
+    with open(os.path.join(good, "manifest.json")) as f:
+        manifest = json.load(f)
+    assert set(manifest["files"]) == {"state.db", "vault.db"}, manifest
+
+    def drop(name):
+        m = json.loads(json.dumps(manifest))
+        del m["files"][name]
+        return json.dumps(m)
+
+    def wrong_hash():
+        m = json.loads(json.dumps(manifest))
+        m["files"]["vault.db"] = "0" * 64
+        return json.dumps(m)
+
+    def with_files(files):
+        return json.dumps(dict(manifest, files=files))
+
+    cases = {
+        "empty file list": (with_files({}), "does not list state.db"),
+        "missing vault entry": (drop("vault.db"), "does not list vault.db"),
+        "missing state entry": (drop("state.db"), "does not list state.db"),
+        "wrong hash": (wrong_hash(), "vault.db does not match its checksum"),
+        "malformed JSON": ('{"format": "deployc-backup/1", "files": {', "not valid JSON"),
+        "files is a list": (with_files(["state.db", "vault.db"]), "`files` is not an object"),
+        "checksum not a string": (with_files(dict(manifest["files"], **{"vault.db": 5})),
+                                  "not a SHA-256"),
+        "format not a string": (json.dumps(dict(manifest, format=5)), "not a deployc backup"),
+        "foreign file": (with_files(dict(manifest["files"], **{"../../etc/passwd": "0" * 64})),
+                         "which a backup does not hold"),
+        "not JSON at all": ("\x00\xff garbage", "malformed"),
+    }
+    for i, (name, (text, why)) in enumerate(cases.items()):
+        bad = os.path.join(backups, f"deployc-dev-9999-{i:02d}")
+        shutil.copytree(good, bad)
+        with open(os.path.join(bad, "manifest.json"), "w") as f:
+            f.write(text)
+        p = run("backup", "verify", "app.deploy", "--env", "dev", check=False)
+        assert p.returncode == 1 and why in p.stderr, (name, p.returncode, p.stderr)
+        before = snapshot(".deployc")
+        p = run("backup", "restore", "app.deploy", "--env", "dev", "--from", bad, check=False)
+        assert p.returncode == 1 and why in p.stderr, (name, p.returncode, p.stderr)
+        assert "refusing to restore" in p.stderr and "left as they are" in p.stderr, p.stderr
+        assert snapshot(".deployc") == before, name
+        shutil.rmtree(bad)
+    # A state.db that is another database (right checksum, wrong tables).
+    bad = os.path.join(backups, "deployc-dev-9999-db")
+    shutil.copytree(good, bad)
+    shutil.copy(os.path.join(good, "vault.db"), os.path.join(bad, "state.db"))
+    m = json.loads(json.dumps(manifest))
+    with open(os.path.join(bad, "state.db"), "rb") as f:
+        m["files"]["state.db"] = hashlib.sha256(f.read()).hexdigest()
+    with open(os.path.join(bad, "manifest.json"), "w") as f:
+        json.dump(m, f)
+    p = run("backup", "restore", "app.deploy", "--env", "dev", "--from", bad, check=False)
+    assert p.returncode == 1 and "has no table `revisions`" in p.stderr, p.stderr
+    # verify writes nothing into the backup (no -wal, -shm or schema).
+    shutil.rmtree(bad)
+    listing = sorted(os.listdir(good))
+    run("backup", "verify", "app.deploy", "--env", "dev")
+    assert sorted(os.listdir(good)) == listing, os.listdir(good)
+
+
+@scenario("a restore keeps the previous state and vault aside, and that can be restored back")
+def _():
+    fresh()
+    apply()
+    run("backup", "create", "app.deploy", "--env", "dev")
+    apply("--set", "tag=2.0")
+    run("secrets", "set", "app.deploy", "db", "user=after-backup", "--env", "dev")
+    p = run("backup", "restore", "app.deploy", "--env", "dev")
+    aside = [l for l in p.stdout.splitlines() if "kept in" in l]
+    assert aside, p.stdout
+    folder = aside[0].split("kept in ")[1].split(" ")[0]
+    assert os.path.dirname(folder) == os.path.join(WORK, ".deployc"), folder
+    assert os.path.basename(folder).startswith("before-restore-"), folder
+    assert sorted(os.listdir(folder)) == ["manifest.json", "state.db", "vault.db"]
+    h = run("history", "--env", "dev", "--state", ".deployc/state.db").stdout
+    assert "1    apply" in h and "2    apply" not in h, h
+    assert run("secrets", "get", "app.deploy", "db", "user", "--env", "dev", "--actor",
+               "alice").stdout == "app\n"
+    # The aside copy is a backup: restoring it undoes the restore.
+    run("backup", "restore", "app.deploy", "--env", "dev", "--from", folder)
+    h = run("history", "--env", "dev", "--state", ".deployc/state.db").stdout
+    assert "2    apply     succeeded" in h, h
+    assert run("secrets", "get", "app.deploy", "db", "user", "--env", "dev", "--actor",
+               "alice").stdout == "after-backup\n"
+    run("audit", "--verify", "--state", ".deployc/state.db")
 
 
 @scenario("the planted secret value appears in no file and no output except an allowed get")

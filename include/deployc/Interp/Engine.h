@@ -112,16 +112,27 @@ void notifyChannels(const std::vector<plan::Channel> &Channels,
 std::string postWebhook(const std::string &URL, const std::string &Message);
 
 /// Backups of state and vault into each local location (a folder per backup
-/// with a SHA-256 manifest).
+/// with a SHA-256 manifest). The vault is copied whenever it exists (no key
+/// needed); when NeedVault (the environment keeps secrets in it) and it does
+/// not exist, nothing is made.
 llvm::Expected<std::vector<std::string>> createBackups(Engine &E, const std::string &Env,
                                                        const std::vector<std::string> &Locations,
-                                                       const std::string &VaultPath);
-/// Re-reads the newest backup in each location and checks it.
-llvm::Error verifyBackups(const std::vector<std::string> &Locations, llvm::raw_ostream &Log);
-/// Restores state and vault from the newest good backup (or From).
+                                                       const std::string &VaultPath,
+                                                       bool NeedVault);
+/// Re-reads the newest backup in each location and checks it: the manifest
+/// lists the state store (and the vault when NeedVault), every listed file
+/// matches its checksum and opens as the database it should be. Writes
+/// nothing. A malformed manifest is an error, as any other damage.
+llvm::Error verifyBackups(const std::vector<std::string> &Locations, bool NeedVault,
+                          llvm::raw_ostream &Log);
+/// Restores state and vault from the newest good backup (or From), checked
+/// as verifyBackups does (the vault is needed too when one exists at
+/// VaultPath). The current state and vault are first copied into a folder
+/// `before-restore-TIMESTAMP` beside the store, a backup `--from` takes back;
+/// then each file is replaced by rename. A refused restore changes nothing.
 llvm::Error restoreBackup(const std::vector<std::string> &Locations, const std::string &From,
                           const std::string &StatePath, const std::string &VaultPath,
-                          llvm::raw_ostream &Log);
+                          bool NeedVault, llvm::raw_ostream &Log);
 
 } // namespace deployc::interp
 

@@ -121,6 +121,13 @@ private:
 llvm::Error execSQL(sqlite3 *DB, const char *SQL);
 /// Consistent copy of an open database to Dest (online backup API).
 llvm::Error backupDatabase(sqlite3 *DB, const std::string &Dest);
+/// Consistent copy of the database file Src to Dest, without opening it as a
+/// store or a vault (no schema, no key: vault values stay encrypted). Src's
+/// write-ahead log is folded into Src when this is its last connection.
+llvm::Error copyDatabaseFile(const std::string &Src, const std::string &Dest);
+/// Checks, without writing to it or beside it, that Path is an intact SQLite
+/// database holding each of Tables.
+llvm::Error checkDatabaseFile(const std::string &Path, const std::vector<std::string> &Tables);
 
 } // namespace deployc::interp
 
