@@ -172,6 +172,17 @@ std::unique_ptr<interp::Vault> openExistingVault(const StateOptions &SO, const O
   return std::move(*V);
 }
 
+/// Finishes a folder switch that a killed command left half-recorded for Env
+/// (interp::repairInterrupted), printing what it did; false when it could not.
+bool repairFirst(OpenState &S, const StateOptions &SO, llvm::StringRef Env,
+                 llvm::raw_ostream &Err) {
+  if (auto E = interp::repairInterrupted(*S.Store, Env.str(), actorOf(SO), Err)) {
+    fail(Err, llvm::toString(std::move(E)));
+    return false;
+  }
+  return true;
+}
+
 /// --target: `local` (the default) or `dir:PATH`.
 llvm::Expected<std::unique_ptr<interp::Target>>
 targetFor(const StateOptions &SO, const OpenState &S, llvm::StringRef Env, interp::Vault *V) {
@@ -207,6 +218,8 @@ int driver::runPlan(const DriverOptions &Opts, const StateOptions &SO, PlanForma
   auto S = openState(SO, Opts.Inputs.front(), interp::needsVault(CE->Env), Err, &Code);
   if (!S)
     return Code;
+  if (!repairFirst(*S, SO, CE->Env.Name, Err))
+    return ExitErrors;
   plan::ExecutionPlan P = makePlan(*CE, *S);
   Out << (Format == PlanFormat::JSON ? plan::renderPlanJSON(P) : plan::renderPlanText(P));
   if (!OutFile.empty()) {
@@ -232,6 +245,8 @@ int driver::runApply(const DriverOptions &Opts, const StateOptions &SO, llvm::St
   auto S = openState(SO, Opts.Inputs.front(), interp::needsVault(CE->Env), Err, &Code);
   if (!S)
     return Code;
+  if (!repairFirst(*S, SO, CE->Env.Name, Err))
+    return ExitErrors;
   plan::ExecutionPlan P = makePlan(*CE, *S);
   if (!PlanFile.empty()) {
     auto Buf = llvm::MemoryBuffer::getFile(PlanFile);
@@ -289,6 +304,8 @@ int driver::runRollback(const StateOptions &SO, llvm::StringRef Env, int64_t To,
   auto S = openState(SO, "", false, Err);
   if (!S)
     return ExitErrors;
+  if (!repairFirst(*S, SO, Env, Err))
+    return ExitErrors;
   int VaultFailed;
   auto V = openExistingVault(SO, *S, Err, VaultFailed);
   if (VaultFailed)
@@ -312,6 +329,8 @@ int driver::runDrift(const StateOptions &SO, llvm::StringRef Env, llvm::raw_ostr
       return fail(Err, llvm::toString(T.takeError()), ExitUsage);
   auto S = openState(SO, "", false, Err);
   if (!S)
+    return ExitErrors;
+  if (!repairFirst(*S, SO, Env, Err))
     return ExitErrors;
   int VaultFailed;
   auto V = openExistingVault(SO, *S, Err, VaultFailed);
@@ -439,6 +458,8 @@ int driver::runHistory(const StateOptions &SO, llvm::StringRef Env, llvm::raw_os
     return fail(Err, "give the environment with --env NAME", ExitUsage);
   auto S = openState(SO, "", false, Err);
   if (!S)
+    return ExitErrors;
+  if (!repairFirst(*S, SO, Env, Err))
     return ExitErrors;
   std::vector<interp::Revision> H = S->Store->history(Env.str());
   if (H.empty()) {
@@ -573,6 +594,8 @@ int driver::runBackup(const DriverOptions &Opts, const StateOptions &SO, llvm::S
   }
   auto S = openState(SO, Opts.Inputs.front(), false, Err);
   if (!S)
+    return ExitErrors;
+  if (!repairFirst(*S, SO, CE->Env.Name, Err))
     return ExitErrors;
   interp::Engine E{*S->Store, nullptr, actorOf(SO), Out};
   auto Made = interp::createBackups(E, CE->Env.Name, Locations, VaultPath, NeedVault);

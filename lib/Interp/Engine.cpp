@@ -9,7 +9,6 @@
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Process.h"
 #include "llvm/Support/Program.h"
-#include <csignal>
 #include <chrono>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -19,6 +18,7 @@ using namespace deployc::interp;
 using json = nlohmann::ordered_json;
 
 Target::~Target() = default;
+RenderJournal::~RenderJournal() = default;
 
 llvm::Error Target::rollout(const std::string &, llvm::raw_ostream &Log) {
   Log << "  delegated to the controller watching " << describe() << "\n";
@@ -48,7 +48,16 @@ public:
   explicit DirectoryTarget(std::string Path) : Path(std::move(Path)) {}
   std::string describe() const override { return "dir:" + Path; }
   llvm::Error render(std::vector<emit::EmittedFile> &Files) override {
-    return writeDirectoryAtomically(Path, Files);
+    auto W = AtomicDirectoryWriter::create(Path);
+    if (!W)
+      return W.takeError();
+    if (Journal)
+      if (auto Err = Journal->begin((*W)->plannedSwitch()))
+        return Err;
+    for (const emit::EmittedFile &F : Files)
+      if (auto Err = (*W)->add(F))
+        return Err;
+    return (*W)->commit();
   }
   llvm::Expected<std::vector<DriftFinding>>
   findDrift(const std::vector<emit::EmittedFile> &AppliedFiles) override {
@@ -117,6 +126,38 @@ std::vector<emit::EmittedFile> filesFromJSON(const std::string &Text) {
 }
 
 int64_t nowSeconds() { return parseISO8601(nowISO8601()); }
+
+/// Writes a switch ahead into the state store as Env's pending switch, with
+/// the revision to record if it is rolled forward.
+class StateJournal : public RenderJournal {
+public:
+  StateJournal(StateStore &State, std::string Kind, const Revision &Rev)
+      : State(State), Kind(std::move(Kind)), Rev(Rev) {}
+  llvm::Error begin(const DirectorySwitch &S) override {
+    PendingSwitch P;
+    P.Env = Rev.Env;
+    P.Kind = Kind;
+    P.Target = Rev.Target;
+    P.Dir = S.Target;
+    P.Staged = S.Staged;
+    P.Old = S.Old;
+    P.Rev = Rev;
+    return State.beginPending(P);
+  }
+
+private:
+  StateStore &State;
+  std::string Kind;
+  const Revision &Rev;
+};
+
+/// Runs Render with T writing ahead into J.
+llvm::Error withJournal(Target &T, RenderJournal &J, llvm::function_ref<llvm::Error()> Render) {
+  T.setJournal(&J);
+  llvm::Error Err = Render();
+  T.setJournal(nullptr);
+  return Err;
+}
 
 } // namespace
 
@@ -321,23 +362,21 @@ llvm::Expected<int64_t> interp::apply(Engine &E, const plan::Environment &Env,
 
   unsigned N = 0;
   bool SecretsDone = false;
-  // DEPLOYC_CRASH_AT=KIND kills the process at the first step of that kind: the
-  // crash-safety tests use it to die at a precise point, as kill -9 would.
-  std::string CrashAt = llvm::sys::Process::GetEnv("DEPLOYC_CRASH_AT").getValueOr("");
   for (const plan::Step &S : Plan.Steps) {
     E.Log << "[" << ++N << "/" << Plan.Steps.size() << "] " << S.Kind << ": " << S.Description
           << "\n";
     E.Log.flush();
-    if (!CrashAt.empty() && CrashAt == S.Kind) {
-      E.Log.flush();
-      ::raise(SIGKILL);
-    }
+    // The test hook: DEPLOYC_CRASH_AT=KIND dies at the first step of that kind.
+    crashPoint(S.Kind);
     if (S.Kind == "secret" && !SecretsDone) {
       SecretsDone = true;
       if (auto Err = ensureSecrets(E, Env, Plan))
         return failWith("failed", llvm::toString(std::move(Err)));
     } else if (S.Kind == "render") {
-      if (auto Err = T.render(Files))
+      // The render and the revision recorded by finish() are one recoverable
+      // step: the switch is written ahead, finish() clears it.
+      StateJournal J(E.State, "apply", R);
+      if (auto Err = withJournal(T, J, [&] { return T.render(Files); }))
         return failWith("failed", "rendering into " + T.describe() + " failed: " +
                                       llvm::toString(std::move(Err)) +
                                       " (the target was left as it was)");
@@ -354,6 +393,65 @@ llvm::Expected<int64_t> interp::apply(Engine &E, const plan::Environment &Env,
     }
   }
   return finish("succeeded", "");
+}
+
+llvm::Error interp::repairInterrupted(StateStore &State, const std::string &Env,
+                                      const std::string &Actor, llvm::raw_ostream &Log) {
+  if (!State.pending(Env))
+    return llvm::Error::success();
+  // A live holder of the lock is the process still making the switch.
+  if (llvm::Error Err = State.acquireLock(Env, Actor)) {
+    llvm::consumeError(std::move(Err));
+    return llvm::Error::success();
+  }
+  std::optional<PendingSwitch> P = State.pending(Env);
+  if (!P) {
+    State.releaseLock(Env);
+    return llvm::Error::success();
+  }
+  std::string What = "the " + P->Kind + " of pid " + std::to_string(P->Pid) + " (started " +
+                     P->Rev.StartedAt + ")";
+  auto Forward = recoverDirectorySwitch({P->Dir, P->Staged, P->Old});
+  if (!Forward) {
+    State.releaseLock(Env);
+    return failure("cannot repair " + What + " in " + P->Target + ", which was interrupted: " +
+                   llvm::toString(Forward.takeError()) + "; fix that and run the command again");
+  }
+  // In place only when the folder holds exactly the files being switched in
+  // (a render that failed and cleaned up after itself left the old ones).
+  bool InPlace = *Forward;
+  if (InPlace) {
+    DirectoryTarget Folder(P->Dir);
+    auto Drift = Folder.findDrift(revisionFiles(P->Rev));
+    InPlace = Drift && Drift->empty();
+    if (!Drift)
+      llvm::consumeError(Drift.takeError());
+  }
+  if (InPlace && P->Kind != "reapply") {
+    Revision R = P->Rev;
+    R.Outcome = "succeeded";
+    R.FinishedAt = nowISO8601();
+    R.DurationMs = std::max<int64_t>(0, nowSeconds() - parseISO8601(R.StartedAt)) * 1000;
+    auto Id = State.recordRevision(R);
+    if (!Id) {
+      State.releaseLock(Env);
+      return Id.takeError();
+    }
+    State.audit(Actor, "repair", Env, P->Target,
+                "rolled forward: " + What + " recorded as revision " + std::to_string(*Id));
+    Log << "deployc: repaired environment `" << Env << "`: " << What << " was interrupted after "
+        << P->Target << " took its files; recorded them as revision " << *Id << "\n";
+  } else {
+    std::string Detail = InPlace ? "rolled forward: " + What + " had applied its files again"
+                                 : "rolled back: " + What + " had not switched the folder";
+    State.clearPending(Env, Actor, Detail);
+    Log << "deployc: repaired environment `" << Env << "`: " << What << " was interrupted "
+        << (InPlace ? "after " + P->Target + " took its files again"
+                    : "before " + P->Target + " took its files; put the folder back as it was")
+        << "\n";
+  }
+  State.releaseLock(Env);
+  return llvm::Error::success();
 }
 
 llvm::Expected<int64_t> interp::rollback(Engine &E, const std::string &Env, int64_t To,
@@ -400,7 +498,9 @@ llvm::Expected<int64_t> interp::rollback(Engine &E, const std::string &Env, int6
   R.Actor = E.Actor;
   R.StartedAt = nowISO8601();
   R.RolledBackTo = Target->Id;
-  llvm::Error RenderErr = T.restore(filesFromJSON(Target->Files), E.Log);
+  StateJournal J(E.State, "rollback", R);
+  llvm::Error RenderErr =
+      withJournal(T, J, [&] { return T.restore(filesFromJSON(Target->Files), E.Log); });
   R.Outcome = RenderErr ? "failed" : "succeeded";
   if (RenderErr)
     R.Error = llvm::toString(std::move(RenderErr));
@@ -496,7 +596,10 @@ llvm::Expected<DriftReport> interp::drift(Engine &E, const std::string &Env, Tar
                       std::to_string(D.Revision) + " (" + Summary + "), severity " + D.Severity;
     notifyChannels(Channels, Notify, Msg, E.Log);
   } else if (D.Action == "reapply") {
-    if (auto Err = T.restore(revisionFiles(*Last), E.Log))
+    StateJournal J(E.State, "reapply", *Last);
+    llvm::Error Err = withJournal(T, J, [&] { return T.restore(revisionFiles(*Last), E.Log); });
+    E.State.clearPending(Env, E.Actor, "");
+    if (Err)
       return std::move(Err);
     E.State.audit(E.Actor, "drift.reapply", Env, T.describe(),
                   "revision " + std::to_string(D.Revision) + " applied again");

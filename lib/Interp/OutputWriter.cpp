@@ -5,11 +5,20 @@
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Process.h"
 #include "llvm/Support/raw_ostream.h"
+#include <csignal>
 
 using namespace deployc;
 using namespace llvm;
 
 static const char *const MarkerName = ".deployc-emit";
+
+void interp::crashPoint(StringRef Point) {
+  if (auto At = sys::Process::GetEnv("DEPLOYC_CRASH_AT"); At && *At == Point) {
+    outs().flush();
+    errs().flush();
+    ::raise(SIGKILL);
+  }
+}
 
 static Error errorFor(const Twine &What, std::error_code EC) {
   return createStringError(EC, What + ": " + EC.message());
@@ -48,6 +57,11 @@ interp::AtomicDirectoryWriter::create(StringRef Dir) {
     W->Done = true; // Nothing to clean up.
     return errorFor(Temp, MkEC);
   }
+  // The old folder's name is chosen now too, so that a write-ahead record can
+  // name both before commit() renames anything.
+  SmallString<256> OldModel(Parent);
+  sys::path::append(OldModel, (sys::path::filename(Target) + ".deployc-old-%%%%%%").str());
+  sys::fs::createUniquePath(OldModel, W->Old, /*MakeAbsolute=*/false);
 
   // Only a folder deployc wrote (it holds the marker) or an empty one may be
   // replaced: emitting into a source tree must not delete the user's files.
@@ -100,26 +114,47 @@ Error interp::AtomicDirectoryWriter::add(const emit::EmittedFile &F) {
   return Error::success();
 }
 
+interp::DirectorySwitch interp::AtomicDirectoryWriter::plannedSwitch() const {
+  return {std::string(Target), std::string(Temp), std::string(Old)};
+}
+
 Error interp::AtomicDirectoryWriter::commit() {
+  crashPoint("staged");
   // Swap: the old directory steps aside, the new one takes its name.
-  SmallString<256> Old;
   bool HadOld = sys::fs::exists(Target);
-  if (HadOld) {
-    SmallString<256> OldModel(Parent);
-    sys::path::append(OldModel, (sys::path::filename(Target) + ".deployc-old-%%%%%%").str());
-    sys::fs::createUniquePath(OldModel, Old, /*MakeAbsolute=*/false);
+  if (HadOld)
     if (std::error_code EC = sys::fs::rename(Target, Old))
       return errorFor(Target, EC);
-  }
+  crashPoint("between-renames");
   if (std::error_code EC = sys::fs::rename(Temp, Target)) {
     if (HadOld)
       sys::fs::rename(Old, Target);
     return errorFor(Target, EC);
   }
   Done = true;
+  crashPoint("switched");
   if (HadOld)
     sys::fs::remove_directories(Old);
   return Error::success();
+}
+
+Expected<bool> interp::recoverDirectorySwitch(const DirectorySwitch &S) {
+  bool Forward = !sys::fs::exists(S.Staged);
+  // Target missing while Old exists: the first rename happened, the second
+  // did not (or failed): Old is the folder as it was.
+  if (!sys::fs::exists(S.Target) && sys::fs::exists(S.Old)) {
+    if (std::error_code EC = sys::fs::rename(S.Old, S.Target))
+      return errorFor("cannot move " + S.Old + " back to " + S.Target, EC);
+    Forward = false;
+  }
+  if (!Forward) {
+    if (std::error_code EC = sys::fs::remove_directories(S.Staged))
+      return errorFor("cannot remove " + S.Staged, EC);
+    return false;
+  }
+  if (std::error_code EC = sys::fs::remove_directories(S.Old))
+    return errorFor("cannot remove " + S.Old, EC);
+  return true;
 }
 
 Error interp::writeDirectoryAtomically(StringRef Dir,

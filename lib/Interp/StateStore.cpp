@@ -192,6 +192,11 @@ CREATE TABLE IF NOT EXISTS audit(
 CREATE TABLE IF NOT EXISTS drift(
   id INTEGER PRIMARY KEY AUTOINCREMENT, env TEXT NOT NULL, at TEXT NOT NULL,
   findings INTEGER NOT NULL, severity TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS pending(
+  env TEXT PRIMARY KEY, kind TEXT NOT NULL, target TEXT NOT NULL, dir TEXT NOT NULL,
+  staged TEXT NOT NULL, old TEXT NOT NULL, pid INTEGER NOT NULL, at TEXT NOT NULL,
+  config TEXT NOT NULL, plan TEXT NOT NULL, files TEXT NOT NULL, actor TEXT NOT NULL,
+  started_at TEXT NOT NULL, rolled_back_to INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS incidents(
   id INTEGER PRIMARY KEY AUTOINCREMENT, env TEXT NOT NULL, at TEXT NOT NULL,
   workload TEXT NOT NULL, summary TEXT NOT NULL, action TEXT NOT NULL);
@@ -367,6 +372,7 @@ llvm::Expected<int64_t> StateStore::recordRevision(Revision R) {
     return llvm::createStringError(llvm::inconvertibleErrorCode(), "state store: " + Msg);
   }
   int64_t Id = sqlite3_last_insert_rowid(DB);
+  Stmt(DB, "DELETE FROM pending WHERE env = ?").bind(1, R.Env).run();
   appendAudit(R.Actor, R.Kind == "rollback" ? "rollback" : "apply", R.Env,
               "revision " + std::to_string(Id),
               R.Outcome + (R.RolledBackTo ? " (to revision " + std::to_string(R.RolledBackTo) + ")"
@@ -374,6 +380,68 @@ llvm::Expected<int64_t> StateStore::recordRevision(Revision R) {
   if (auto E = exec("COMMIT"))
     return std::move(E);
   return Id;
+}
+
+llvm::Error StateStore::beginPending(const PendingSwitch &P) {
+  int RC = Stmt(DB, "INSERT OR REPLACE INTO pending(env, kind, target, dir, staged, old, pid, "
+                    "at, config, plan, files, actor, started_at, rolled_back_to) "
+                    "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+               .bind(1, P.Env)
+               .bind(2, P.Kind)
+               .bind(3, P.Target)
+               .bind(4, P.Dir)
+               .bind(5, P.Staged)
+               .bind(6, P.Old)
+               .bind(7, int64_t(getpid()))
+               .bind(8, nowISO8601())
+               .bind(9, P.Rev.Config)
+               .bind(10, P.Rev.Plan)
+               .bind(11, P.Rev.Files)
+               .bind(12, P.Rev.Actor)
+               .bind(13, P.Rev.StartedAt)
+               .bind(14, P.Rev.RolledBackTo)
+               .run();
+  if (RC != SQLITE_DONE)
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   std::string("state store: ") + sqlite3_errmsg(DB));
+  return llvm::Error::success();
+}
+
+std::optional<PendingSwitch> StateStore::pending(const std::string &Env) {
+  Stmt S(DB, "SELECT env, kind, target, dir, staged, old, pid, at, config, plan, files, actor, "
+             "started_at, rolled_back_to FROM pending WHERE env = ?");
+  S.bind(1, Env);
+  if (!S.step())
+    return std::nullopt;
+  PendingSwitch P;
+  P.Env = S.text(0);
+  P.Kind = S.text(1);
+  P.Target = S.text(2);
+  P.Dir = S.text(3);
+  P.Staged = S.text(4);
+  P.Old = S.text(5);
+  P.Pid = S.integer(6);
+  P.At = S.text(7);
+  P.Rev.Env = P.Env;
+  P.Rev.Kind = P.Kind == "rollback" ? "rollback" : "apply";
+  P.Rev.Target = P.Target;
+  P.Rev.Config = S.text(8);
+  P.Rev.Plan = S.text(9);
+  P.Rev.Files = S.text(10);
+  P.Rev.Actor = S.text(11);
+  P.Rev.StartedAt = S.text(12);
+  P.Rev.RolledBackTo = S.integer(13);
+  return P;
+}
+
+void StateStore::clearPending(const std::string &Env, const std::string &Actor,
+                              const std::string &Detail) {
+  if (exec("BEGIN IMMEDIATE"))
+    return;
+  Stmt(DB, "DELETE FROM pending WHERE env = ?").bind(1, Env).run();
+  if (!Detail.empty())
+    appendAudit(Actor, "repair", Env, "pending switch", Detail);
+  (void)exec("COMMIT");
 }
 
 void StateStore::appendAudit(const std::string &Actor, const std::string &Action,

@@ -143,10 +143,83 @@ def _():
         apply("--set", f"tag=after-{point}")
         with open(os.path.join(WORK, "out", "dev", "api.yaml")) as f:
             assert f"r/api:after-{point}" in f.read()
+    # The apply killed at finalize had switched the folder: the next one
+    # recorded it before its own.
     outcomes = [r[0] for r in db().execute("SELECT outcome FROM revisions ORDER BY id")]
-    assert outcomes == ["succeeded"] * 3, outcomes
+    assert outcomes == ["succeeded"] * 4, outcomes
     ok = run("audit", "--verify", "--state", ".deployc/state.db")
     assert "intact" in ok.stdout
+
+
+def folder_files(folder="out"):
+    out = {}
+    root_dir = os.path.join(WORK, folder)
+    for root, _, files in os.walk(root_dir):
+        for name in files:
+            rel = os.path.relpath(os.path.join(root, name), root_dir)
+            if rel != ".deployc-emit":
+                with open(os.path.join(root, name)) as f:
+                    out[rel] = f.read()
+    return out
+
+
+def state_agrees_with_folder():
+    c = db()
+    files = c.execute("SELECT files FROM revisions WHERE outcome = 'succeeded' "
+                      "ORDER BY id DESC LIMIT 1").fetchone()[0]
+    assert json.loads(files) == folder_files(), "the folder and the state disagree"
+    assert c.execute("SELECT COUNT(*) FROM pending").fetchone()[0] == 0
+    assert c.execute("SELECT COUNT(*) FROM locks").fetchone()[0] == 0
+    left = [n for n in os.listdir(WORK) if "deployc-tmp" in n or "deployc-old" in n]
+    assert not left, left
+
+
+@scenario("kill -9 inside the folder switch: the next command rolls forward or back, saying so")
+def _():
+    fresh()
+    apply()
+    expected = {"staged": "back", "between-renames": "back", "switched": "forward",
+                "finalize": "forward"}
+    for i, (point, direction) in enumerate(expected.items()):
+        before = db().execute("SELECT COUNT(*) FROM revisions").fetchone()[0]
+        p = apply("--set", f"tag=kill-{i}", env={"DEPLOYC_CRASH_AT": point}, check=False)
+        assert p.returncode == -signal.SIGKILL, (point, p.returncode, p.stderr)
+        assert db().execute("SELECT COUNT(*) FROM pending").fetchone()[0] == 1, point
+        if point == "between-renames":
+            assert not os.path.exists(os.path.join(WORK, "out")), "no kill between the renames"
+        # Any later command on the environment repairs first: here a read.
+        h = run("history", "--env", "dev", "--state", ".deployc/state.db")
+        lines = [l for l in h.stderr.splitlines() if "repaired environment `dev`" in l]
+        assert len(lines) == 1, (point, h.stderr)
+        after = db().execute("SELECT COUNT(*) FROM revisions").fetchone()[0]
+        with open(os.path.join(WORK, "out", "dev", "api.yaml")) as f:
+            text = f.read()
+        if direction == "forward":
+            assert after == before + 1 and f"recorded them as revision {after}" in lines[0], \
+                (point, lines)
+            assert f"r/api:kill-{i}" in text, point
+        else:
+            assert after == before and "put the folder back" in lines[0], (point, lines)
+            assert f"r/api:kill-{i}" not in text, point
+        state_agrees_with_folder()
+        assert run("drift", "--env", "dev", "--target", "dir:out", "--state",
+                   ".deployc/state.db").returncode == 0
+        # Repaired once: the next command has nothing to say.
+        assert "repaired" not in run("history", "--env", "dev", "--state",
+                                     ".deployc/state.db").stderr
+    # A rollback killed after its switch is recorded by the next command too.
+    p = run("rollback", "--env", "dev", "--target", "dir:out", "--state", ".deployc/state.db",
+            env={"DEPLOYC_CRASH_AT": "switched"}, check=False)
+    assert p.returncode == -signal.SIGKILL, p.stderr
+    p = run("plan", "app.deploy", "--env", "dev", "--format", "json")
+    assert "repaired environment `dev`" in p.stderr and "repaired" not in p.stdout, p.stderr
+    json.loads(p.stdout)
+    kind = db().execute("SELECT kind FROM revisions ORDER BY id DESC LIMIT 1").fetchone()[0]
+    assert kind == "rollback", kind
+    state_agrees_with_folder()
+    actions = [r[0] for r in db().execute("SELECT action FROM audit")]
+    assert actions.count("repair") == 5 and "lock.recovered" in actions, actions
+    run("audit", "--verify", "--state", ".deployc/state.db")
 
 
 @scenario("audit log tampering is detected")

@@ -13,6 +13,7 @@
 #define DEPLOYC_INTERP_ENGINE_H
 
 #include "deployc/Emit/Emit.h"
+#include "deployc/Interp/OutputWriter.h"
 #include "deployc/Interp/StateStore.h"
 #include "deployc/Interp/Vault.h"
 #include "deployc/Plan/ExecutionPlan.h"
@@ -27,6 +28,17 @@ struct DriftFinding {
   std::string Class = "config"; ///< The drift policy's field class: replicas,
                                 ///< image, env, config, ports, secrets
   std::string Detail;           ///< What differs (never a secret value)
+};
+
+/// Where a target writes ahead a switch it is about to make (the state
+/// store's pending record), so that a process killed between its renames can
+/// be repaired by the next command.
+class RenderJournal {
+public:
+  virtual ~RenderJournal();
+  /// Called when S is chosen, before anything of it is renamed; an error
+  /// stops the render before the target is touched.
+  virtual llvm::Error begin(const DirectorySwitch &S) = 0;
 };
 
 /// Where an environment is applied.
@@ -52,6 +64,12 @@ public:
   /// Differences between what revision Applied recorded and what is there.
   virtual llvm::Expected<std::vector<DriftFinding>>
   findDrift(const std::vector<emit::EmittedFile> &Applied) = 0;
+  /// The journal the next renders write ahead to (null: none). Targets whose
+  /// render is one step (the local one) ignore it.
+  void setJournal(RenderJournal *J) { Journal = J; }
+
+protected:
+  RenderJournal *Journal = nullptr;
 };
 
 /// `dir:PATH`; an error names the supported kinds (`local` is made with
@@ -83,6 +101,17 @@ bool needsVault(const plan::Environment &Env);
 llvm::Expected<int64_t> apply(Engine &E, const plan::Environment &Env,
                               const plan::ExecutionPlan &Plan,
                               std::vector<emit::EmittedFile> Files, Target &T);
+
+/// Finishes what a killed apply, rollback or drift reapply on a folder target
+/// left between its write-ahead record and its revision (see PendingSwitch):
+/// when the folder already holds the new files, the revision is recorded
+/// (rolled forward); otherwise the folder is put back as it was and the record
+/// dropped (rolled back). Prints one line saying which to Log. Does nothing
+/// when Env has no pending switch, or when a live process holds Env's lock
+/// (that process is still working on it). Every command that reads or
+/// changes Env's revisions or folder calls it first.
+llvm::Error repairInterrupted(StateStore &State, const std::string &Env, const std::string &Actor,
+                              llvm::raw_ostream &Log);
 
 /// Re-renders revision To (0: the one before the last successful apply).
 llvm::Expected<int64_t> rollback(Engine &E, const std::string &Env, int64_t To, Target &T);

@@ -9,6 +9,25 @@
 
 namespace deployc::interp {
 
+/// The renames of one AtomicDirectoryWriter::commit(), as a write-ahead
+/// record keeps them: what is at Target steps aside to Old, then Staged takes
+/// Target's place, then Old is removed.
+struct DirectorySwitch {
+  std::string Target, Staged, Old;
+};
+
+/// A test hook: kills the process with SIGKILL, as `kill -9` would, when the
+/// environment variable DEPLOYC_CRASH_AT equals Point. The crash-safety tests
+/// use it to die at a precise point (docs/state.md lists the points).
+void crashPoint(llvm::StringRef Point);
+
+/// Completes or undoes a commit() that a killed process left halfway, from
+/// what is on disk: when Staged still exists it never took Target's place, so
+/// Old (if Target is missing) goes back to Target, Staged is removed and the
+/// result is false (rolled back); otherwise Old is removed and the result is
+/// true (rolled forward: Target is the new folder).
+llvm::Expected<bool> recoverDirectorySwitch(const DirectorySwitch &S);
+
 /// Replaces a directory with exactly the files added to it. The files go to a
 /// sibling temporary directory, which takes the directory's place by rename on
 /// commit(); without a successful commit the directory is left as it was and
@@ -20,13 +39,15 @@ public:
   static llvm::Expected<std::unique_ptr<AtomicDirectoryWriter>> create(llvm::StringRef Dir);
   ~AtomicDirectoryWriter();
 
+  /// The renames commit() will make (the names are chosen in create()).
+  DirectorySwitch plannedSwitch() const;
   llvm::Error add(const emit::EmittedFile &F);
   llvm::Error commit();
 
 private:
   AtomicDirectoryWriter() = default;
 
-  llvm::SmallString<256> Target, Parent, Temp;
+  llvm::SmallString<256> Target, Parent, Temp, Old;
   bool Done = false;
 };
 

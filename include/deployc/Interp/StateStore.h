@@ -64,6 +64,20 @@ struct Incident {
   std::string Env, At, Workload, Summary, Action;
 };
 
+/// The write-ahead record of a folder target's switch in progress (at most
+/// one per environment): written before the switch's first rename, removed in
+/// the transaction that records its revision. One left behind means the
+/// process was killed in between; see repairInterrupted (Engine.h).
+struct PendingSwitch {
+  std::string Env;
+  std::string Kind; ///< apply, rollback, or reapply (drift: nothing to record)
+  std::string Target;             ///< As described: `dir:PATH`
+  std::string Dir, Staged, Old;   ///< The renames (DirectorySwitch)
+  int64_t Pid = 0;
+  std::string At;
+  Revision Rev; ///< What is recorded when the switch is rolled forward
+};
+
 class StateStore {
 public:
   /// Opens (creating if needed) the store at Path.
@@ -86,8 +100,16 @@ public:
   std::optional<Revision> lastSucceeded(const std::string &Env);
   std::optional<Revision> revision(int64_t Id);
   std::vector<Revision> history(const std::string &Env);
-  /// Records R and its audit entry in one transaction; returns its id.
+  /// Records R and its audit entry, and removes R.Env's pending switch, in
+  /// one transaction; returns its id.
   llvm::Expected<int64_t> recordRevision(Revision R);
+
+  /// Writes P as its environment's pending switch (replacing any).
+  llvm::Error beginPending(const PendingSwitch &P);
+  std::optional<PendingSwitch> pending(const std::string &Env);
+  /// Removes Env's pending switch and audits Detail (unless empty), in one
+  /// transaction.
+  void clearPending(const std::string &Env, const std::string &Actor, const std::string &Detail);
 
   /// Appends to the hash-chained audit log.
   void audit(const std::string &Actor, const std::string &Action, const std::string &Env,
