@@ -1,9 +1,11 @@
 //===- StateTest.cpp - Plan diffs, the vault and the audit chain ----------===//
 
+#include "deployc/Interp/OutputWriter.h"
 #include "deployc/Interp/StateStore.h"
 #include "deployc/Interp/Vault.h"
 #include "deployc/Plan/ExecutionPlan.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/raw_ostream.h"
 #include <cstdlib>
 #include <gtest/gtest.h>
 
@@ -99,5 +101,74 @@ TEST(StateStoreTest, AuditChainDetectsEdits) {
   EXPECT_EQ(Held->Actor, "alice");
   (*S)->releaseLock("prod");
   EXPECT_FALSE((*S)->lockHolder("prod").has_value());
+  llvm::sys::fs::remove_directories(Dir);
+}
+
+TEST(VaultTest, EmptyAndShortKeysAreUsageErrors) {
+  std::string Dir = scratch("vault-key-test");
+  for (const char *Key : {"   ", "fifteen chars.."}) {
+    setenv("DEPLOYC_VAULT_KEY", Key, 1);
+    auto V = interp::Vault::open(Dir + "/sub/vault.db");
+    ASSERT_FALSE(bool(V));
+    llvm::Error Err = V.takeError();
+    EXPECT_EQ(llvm::errorToErrorCode(std::move(Err)), std::errc::invalid_argument);
+    EXPECT_FALSE(llvm::sys::fs::exists(Dir + "/sub"));
+  }
+  unsetenv("DEPLOYC_VAULT_KEY");
+  llvm::sys::fs::remove_directories(Dir);
+}
+
+TEST(StateStoreTest, RecordingTheRevisionClearsThePendingSwitch) {
+  std::string Dir = scratch("pending-test");
+  auto S = interp::StateStore::open(Dir + "/state.db");
+  ASSERT_TRUE(bool(S));
+  interp::PendingSwitch P;
+  P.Env = "prod";
+  P.Kind = "rollback";
+  P.Target = "dir:/srv/prod";
+  P.Dir = "/srv/prod";
+  P.Staged = "/srv/prod.deployc-tmp-1";
+  P.Old = "/srv/prod.deployc-old-1";
+  P.Rev.Env = "prod";
+  P.Rev.Files = R"({"a.yaml": "x"})";
+  P.Rev.RolledBackTo = 3;
+  ASSERT_FALSE(bool((*S)->beginPending(P)));
+  auto Read = (*S)->pending("prod");
+  ASSERT_TRUE(Read.has_value());
+  EXPECT_EQ(Read->Staged, P.Staged);
+  EXPECT_EQ(Read->Rev.Kind, "rollback");
+  EXPECT_EQ(Read->Rev.RolledBackTo, 3);
+  EXPECT_FALSE((*S)->pending("dev").has_value());
+  interp::Revision R = Read->Rev;
+  R.Outcome = "succeeded";
+  ASSERT_TRUE(bool((*S)->recordRevision(R)));
+  EXPECT_FALSE((*S)->pending("prod").has_value());
+  llvm::sys::fs::remove_directories(Dir);
+}
+
+TEST(OutputWriterTest, RecoveringASwitchRollsForwardOrBack) {
+  std::string Dir = scratch("switch-test");
+  auto make = [](const std::string &Path) {
+    llvm::sys::fs::create_directories(Path);
+    std::error_code EC;
+    llvm::raw_fd_ostream(Path + "/f", EC) << Path;
+  };
+  interp::DirectorySwitch S{Dir + "/out", Dir + "/out.tmp", Dir + "/out.old"};
+  // Killed between the renames: the old folder goes back.
+  make(S.Old);
+  make(S.Staged);
+  auto Back = interp::recoverDirectorySwitch(S);
+  ASSERT_TRUE(bool(Back));
+  EXPECT_FALSE(*Back);
+  EXPECT_TRUE(llvm::sys::fs::exists(S.Target + "/f"));
+  EXPECT_FALSE(llvm::sys::fs::exists(S.Staged));
+  EXPECT_FALSE(llvm::sys::fs::exists(S.Old));
+  // Killed before removing the old folder: forward, the old one removed.
+  make(S.Old);
+  auto Forward = interp::recoverDirectorySwitch(S);
+  ASSERT_TRUE(bool(Forward));
+  EXPECT_TRUE(*Forward);
+  EXPECT_TRUE(llvm::sys::fs::exists(S.Target + "/f"));
+  EXPECT_FALSE(llvm::sys::fs::exists(S.Old));
   llvm::sys::fs::remove_directories(Dir);
 }
