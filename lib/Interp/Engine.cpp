@@ -119,9 +119,11 @@ std::string filesJSON(const std::vector<emit::EmittedFile> &Files) {
 std::vector<emit::EmittedFile> filesFromJSON(const std::string &Text) {
   std::vector<emit::EmittedFile> Out;
   json J = json::parse(Text, nullptr, false);
+  // A damaged state may hold anything: get<> would throw on a non-string.
   if (J.is_object())
     for (auto It = J.begin(); It != J.end(); ++It)
-      Out.push_back({It.key(), It.value().get<std::string>()});
+      if (It.value().is_string())
+        Out.push_back({It.key(), It.value().get<std::string>()});
   return Out;
 }
 

@@ -222,6 +222,18 @@ def _():
     run("audit", "--verify", "--state", ".deployc/state.db")
 
 
+@scenario("a revision whose files are not all text is no crash for drift and repair")
+def _():
+    fresh()
+    apply()
+    c = db()
+    c.execute("""UPDATE revisions SET files = '{"dev/api.yaml": 5, "x": [1]}'""")
+    c.commit()
+    p = run("drift", "--env", "dev", "--target", "dir:out", "--state", ".deployc/state.db",
+            check=False)
+    assert p.returncode == 1 and "drift in environment" in p.stdout, (p.returncode, p.stderr)
+
+
 @scenario("audit log tampering is detected")
 def _():
     fresh()
