@@ -18,6 +18,7 @@
 #include <cassert>
 #include <cmath>
 #include <functional>
+#include <optional>
 #include <set>
 
 using namespace deployc;
@@ -102,6 +103,233 @@ ReplicaBounds replicaBounds(const Value &W) {
   return B;
 }
 
+//===----------------------------------------------------------------------===//
+// Build and dev container fields: each value that lands in a Dockerfile
+// instruction, a `--mount` option list, .dockerignore or a devcontainer.json
+// mount string is checked here at its type, so that no value can end a line
+// or add an option (issue 26). The emitters quote what may still be textual.
+//===----------------------------------------------------------------------===//
+
+bool isControl(char C) { return static_cast<unsigned char>(C) < 0x20 || C == 0x7f; }
+
+/// A character as messages name it.
+std::string describeChar(char C) {
+  switch (C) {
+  case '\n': return "a newline";
+  case '\r': return "a carriage return";
+  case '\t': return "a tab";
+  case ' ': return "a space";
+  case ',': return "a comma";
+  case '"': return "a `\"`";
+  case '\'': return "a `'`";
+  case '\\': return "a `\\`";
+  case '$': return "a `$`";
+  case '`': return "a backtick";
+  default: break;
+  }
+  if (isControl(C))
+    return "the control character U+00" + llvm::utohexstr(static_cast<unsigned char>(C), false, 2);
+  return "`" + std::string(1, C) + "`";
+}
+
+/// A value as messages show it: control characters escaped, long ones cut, so
+/// that a diagnostic about a newline is itself one line.
+std::string shown(llvm::StringRef S) {
+  std::string Out;
+  for (char C : S.take_front(60)) {
+    if (C == '\n')
+      Out += "\\n";
+    else if (C == '\r')
+      Out += "\\r";
+    else if (C == '\t')
+      Out += "\\t";
+    else if (isControl(C))
+      Out += "\\x" + llvm::utohexstr(static_cast<unsigned char>(C), false, 2);
+    else
+      Out += C;
+  }
+  if (S.size() > 60)
+    Out += "...";
+  return Out;
+}
+
+/// "a newline in `v`": what a check found, for the messages.
+std::string foundIn(char C, llvm::StringRef S) { return describeChar(C) + " in `" + shown(S) + "`"; }
+
+bool matches(const llvm::Regex &R, llvm::StringRef S) { return R.match(S); }
+
+/// Why Ref is not a Docker image reference (distribution/reference grammar:
+/// `[host[:port]/]path[:tag][@algorithm:hex]`), or "" when it is one.
+std::string imageReferenceProblem(llvm::StringRef Ref) {
+  static const llvm::Regex Component("^[a-z0-9]+((\\.|_|__|-+)[a-z0-9]+)*$");
+  static const llvm::Regex Tag("^[A-Za-z0-9_][A-Za-z0-9_.-]*$");
+  static const llvm::Regex Digest("^[A-Za-z][A-Za-z0-9]*([-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]+$");
+  static const llvm::Regex Host("^(([a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
+                                "(\\.([a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]))*"
+                                "|\\[[0-9a-fA-F:]+\\])(:[0-9]+)?$");
+  if (Ref.empty())
+    return "an empty string";
+  for (char C : Ref)
+    if (isControl(C) || C == ' ')
+      return foundIn(C, Ref);
+  llvm::StringRef Name = Ref;
+  size_t At = Ref.find('@');
+  if (At != llvm::StringRef::npos) {
+    llvm::StringRef D = Ref.drop_front(At + 1);
+    Name = Ref.take_front(At);
+    if (!matches(Digest, D) || D.size() - D.find(':') - 1 < 32)
+      return "digest `" + shown(D) + "`, not `algorithm:hex` with at least 32 hex digits";
+  }
+  size_t Slash = Name.rfind('/'), Colon = Name.rfind(':');
+  if (Colon != llvm::StringRef::npos && (Slash == llvm::StringRef::npos || Colon > Slash)) {
+    llvm::StringRef T = Name.drop_front(Colon + 1);
+    Name = Name.take_front(Colon);
+    if (!matches(Tag, T) || T.size() > 128)
+      return "tag `" + shown(T) +
+             "`, not 1 to 128 letters, digits, `_`, `.` and `-` starting with a letter, digit or `_`";
+  }
+  if (Name.size() > 255)
+    return "a name of " + std::to_string(Name.size()) + " characters, over the limit of 255";
+  llvm::SmallVector<llvm::StringRef, 4> Parts;
+  Name.split(Parts, '/');
+  size_t First = 0;
+  // As distribution/reference splits: the first part names a registry when
+  // it has a `.` or `:`, is `localhost`, or is not lower case.
+  if (Parts.size() > 1 && (Parts[0].contains('.') || Parts[0].contains(':') ||
+                           Parts[0] == "localhost" || Parts[0].lower() != Parts[0])) {
+    if (!matches(Host, Parts[0]))
+      return "registry `" + shown(Parts[0]) + "`, not a host name or `[IPv6]` with an optional `:port`";
+    First = 1;
+  }
+  for (llvm::StringRef P : llvm::makeArrayRef(Parts).drop_front(First)) {
+    if (P.empty())
+      return "an empty path component in `" + shown(Name) + "`";
+    if (matches(Component, P))
+      continue;
+    if (P.lower() != P)
+      return "upper-case letters in `" + shown(P) + "`";
+    return "path component `" + shown(P) +
+           "`, not lower-case letters and digits separated by `.`, `_`, `__` or `-`";
+  }
+  return "";
+}
+
+/// Where a path is written, which decides what it cannot hold.
+enum class PathUse {
+  Quoted,     ///< `WORKDIR`, a devcontainer.json mount: the emitter quotes it.
+  BuildMount, ///< A `RUN --mount=` option: a comma-separated list within a flag,
+              ///< two layers of quoting deployc does not write.
+};
+
+bool breaks(PathUse U, char C) {
+  if (U == PathUse::Quoted)
+    return isControl(C);
+  return isControl(C) || C == ' ' || C == ',' || C == '"' || C == '\'' || C == '\\' || C == '$';
+}
+
+const char *acceptedPath(PathUse U, bool Absolute) {
+  if (U == PathUse::BuildMount)
+    return "an absolute path without spaces, commas, quotes, `\\`, `$` or control characters";
+  return Absolute ? "an absolute path without control characters"
+                  : "a path without control characters";
+}
+
+/// Why Path cannot be written where U says (or is not absolute when it must
+/// be), or "".
+std::string pathProblem(llvm::StringRef Path, PathUse U, bool Absolute) {
+  for (char C : Path)
+    if (breaks(U, C))
+      return foundIn(C, Path);
+  if (Path.empty())
+    return "an empty string";
+  if (Absolute && !Path.startswith("/"))
+    return "the relative path `" + shown(Path) + "`";
+  return "";
+}
+
+/// The accepted forms of the names D3018 checks.
+struct NameForm {
+  const char *What;
+  const char *Pattern;
+  const char *Punctuation; ///< What Pattern admits besides letters and digits.
+  const char *Accepted;
+};
+const NameForm UserForm{"user", "^[A-Za-z0-9_][A-Za-z0-9_.-]*(:[A-Za-z0-9_][A-Za-z0-9_.-]*)?$",
+                        "_.-:",
+                        "a user name or uid of letters, digits, `_`, `.` and `-` (not starting "
+                        "with `-` or `.`), optionally followed by `:group` of the same"};
+const NameForm EnvNameForm{"environment variable name", "^[A-Za-z_][A-Za-z0-9_]*$", "_",
+                           "letters, digits and `_`, not starting with a digit"};
+const NameForm SecretIdForm{"build secret id", "^[A-Za-z0-9_.-]+$", "_.-",
+                            "letters, digits, `_`, `.` and `-`"};
+const NameForm CacheIdForm{"cache id", "^[A-Za-z0-9_.:/-]+$", "_.:/-",
+                           "letters, digits, `_`, `.`, `:`, `/` and `-`"};
+
+/// Why S is not a name of Form, or "": the first character the form does
+/// not admit, else the whole value (a misplaced character).
+std::string nameProblem(const NameForm &Form, llvm::StringRef S) {
+  if (S.empty())
+    return "an empty string";
+  llvm::Regex R(Form.Pattern);
+  if (matches(R, S))
+    return "";
+  for (char C : S)
+    if (!llvm::isAlnum(C) && !llvm::StringRef(Form.Punctuation).contains(C))
+      return foundIn(C, S);
+  return "`" + shown(S) + "`";
+}
+
+/// Where a key or label was written: the entry whose value (or block) was
+/// evaluated from Origin. Values remember where their text is, keys do not.
+std::optional<SourceRange> keyRange(const Block *B, SourceRange Origin);
+
+std::optional<SourceRange> keyRangeIn(const Expr *E, SourceRange Origin) {
+  if (!E)
+    return std::nullopt;
+  if (auto *C = llvm::dyn_cast<CallExpr>(E)) {
+    for (const Expr *A : C->Args)
+      if (auto R = keyRangeIn(A, Origin))
+        return R;
+    return C->Options ? keyRange(C->Options, Origin) : std::nullopt;
+  }
+  if (auto *L = llvm::dyn_cast<ListExpr>(E)) {
+    for (const Expr *El : L->Elements)
+      if (auto R = keyRangeIn(El, Origin))
+        return R;
+    return std::nullopt;
+  }
+  if (auto *K = llvm::dyn_cast<ConstructorExpr>(E))
+    return keyRange(K->Body, Origin);
+  if (auto *BE = llvm::dyn_cast<BlockExpr>(E))
+    return keyRange(BE->Body, Origin);
+  if (auto *I = llvm::dyn_cast<IfExpr>(E)) {
+    if (auto R = keyRangeIn(I->Then, Origin))
+      return R;
+    return keyRangeIn(I->Else, Origin);
+  }
+  return std::nullopt;
+}
+
+std::optional<SourceRange> keyRange(const Block *B, SourceRange Origin) {
+  if (!B)
+    return std::nullopt;
+  for (const Entry *En : B->Entries) {
+    SourceRange Key = En->Label ? En->Label->Range : En->Key.Range;
+    if (En->getRange() == Origin)
+      return Key;
+    if (auto *A = llvm::dyn_cast<AssignEntry>(En)) {
+      if (A->Value && A->Value->getRange() == Origin)
+        return Key;
+      if (auto R = keyRangeIn(A->Value, Origin))
+        return R;
+    } else if (auto *BE = llvm::dyn_cast<BlockEntry>(En)) {
+      if (auto R = keyRange(BE->Body, Origin))
+        return R;
+    }
+  }
+  return std::nullopt;
+}
+
 class Validator {
 public:
   explicit Validator(Program &P) : P(P), Diags(P.Diags) {}
@@ -126,6 +354,7 @@ public:
       checkRequestsAgainstLimits(E.Val, E.Decl);
       checkPortNumbers(E);
       checkCronLabels(E);
+      checkBuildFields(E);
     }
     if (M.Decl)
       checkScalarRanges({M.Decl, M.Env});
@@ -442,6 +671,114 @@ public:
       }
     }
     return "";
+  }
+
+  //===--------------------------------------------------------------------===//
+  // Build and dev container fields at their types (issue 26)
+  //===--------------------------------------------------------------------===//
+
+  /// Every string of a build or dev container that a back end writes into a
+  /// Dockerfile line, a mount option list or .dockerignore, at its type.
+  void checkBuildFields(const EvaluatedDecl &E) {
+    if (E.Decl->Kind == DeclKind::Build)
+      checkBuild(E.Val, E.Decl);
+    else if (E.Decl->Kind == DeclKind::DevContainer)
+      checkDevContainerFields(E.Val, E.Decl);
+  }
+
+  /// Where a key or label (an env name, a cache path) was written.
+  SourceRange atKey(const Value &Child, const BlockDecl *D) {
+    if (auto R = keyRange(D->Body, Child.getOrigin()))
+      return *R;
+    return at(Child, D);
+  }
+
+  void checkBuild(const Value &B, const BlockDecl *D) {
+    checkImageReference(B.get("image"), "image", "", D);
+    for (const Value &Pattern : B.get("ignore").getElements())
+      checkNoControl(Pattern, "ignore", "a .dockerignore line", D);
+    std::vector<std::string> Earlier;
+    for (const auto &[Stage, S] : B.get("stage").getFields()) {
+      std::string Path = "stage." + Stage + ".";
+      const Value &From = S.get("from");
+      // A stage built on an earlier one is written as that stage's name.
+      if (!From.is(Value::Kind::String) || !llvm::is_contained(Earlier, From.getString()))
+        checkImageReference(From, Path + "from", ", or the name of an earlier stage", D);
+      checkPath(S.get("workdir"), Path + "workdir", PathUse::Quoted, true, at(S.get("workdir"), D));
+      checkName(S.get("user"), Path + "user", UserForm, at(S.get("user"), D));
+      for (const auto &[Key, Val] : S.get("env").getFields()) {
+        checkName(Value::string(Key, {}), Path + "env", EnvNameForm, atKey(Val, D));
+        checkNoControl(Val, Path + "env." + Key, "a Dockerfile `ENV` line", D);
+      }
+      for (const char *Steps : {"system", "install", "build"})
+        for (const Value &Step : S.get(Steps).getElements())
+          checkRunMounts(Step, Path + Steps, D);
+      Earlier.push_back(Stage);
+    }
+  }
+
+  /// Cache and secret mounts become `--mount=type=...,target=...` options.
+  void checkRunMounts(const Value &Step, const std::string &Path, const BlockDecl *D) {
+    for (const auto &[Target, C] : Step.get("cache").getFields()) {
+      checkPath(Value::string(Target, {}), Path + " cache", PathUse::BuildMount, true, atKey(C, D));
+      checkName(C.get("id"), Path + " cache id", CacheIdForm, at(C.get("id"), D));
+    }
+    for (const auto &[Id, S] : Step.get("secret").getFields()) {
+      checkName(Value::string(Id, {}), Path + " secret", SecretIdForm, atKey(S, D));
+      checkPath(S.get("target"), Path + " secret target", PathUse::BuildMount, true,
+                at(S.get("target"), D));
+      checkName(S.get("env"), Path + " secret env", EnvNameForm, at(S.get("env"), D));
+    }
+  }
+
+  void checkDevContainerFields(const Value &C, const BlockDecl *D) {
+    checkName(C.get("remote_user"), "remote_user", UserForm, at(C.get("remote_user"), D));
+    for (const auto &[Key, Val] : C.get("env").getFields())
+      checkName(Value::string(Key, {}), "env", EnvNameForm, atKey(Val, D));
+    for (const auto &[Target, Source] : C.get("mount").getFields()) {
+      checkPath(Value::string(Target, {}), "mount", PathUse::Quoted, true, atKey(Source, D));
+      checkPath(Source, "mount \"" + shown(Target) + "\"", PathUse::Quoted, false,
+                at(Source, D));
+    }
+  }
+
+  void checkImageReference(const Value &Ref, const std::string &Path, const char *Hint,
+                           const BlockDecl *D) {
+    if (!Ref.is(Value::Kind::String))
+      return;
+    std::string Problem = imageReferenceProblem(Ref.getString());
+    if (!Problem.empty())
+      Diags.report(DiagID::InvalidImageReference, at(Ref, D), {Path, Problem, Hint});
+  }
+
+  void checkPath(const Value &P, const std::string &Path, PathUse U, bool Absolute,
+                 SourceRange Where) {
+    if (!P.is(Value::Kind::String))
+      return;
+    std::string Problem = pathProblem(P.getString(), U, Absolute);
+    if (!Problem.empty())
+      Diags.report(DiagID::InvalidBuildPath, Where, {Path, acceptedPath(U, Absolute), Problem});
+  }
+
+  void checkName(const Value &N, const std::string &Path, const NameForm &Form,
+                 SourceRange Where) {
+    if (!N.is(Value::Kind::String))
+      return;
+    std::string Problem = nameProblem(Form, N.getString());
+    if (!Problem.empty())
+      Diags.report(DiagID::InvalidBuildName, Where, {Path, Form.What, Problem, Form.Accepted});
+  }
+
+  /// Carrier: what the value is written into, for the message.
+  void checkNoControl(const Value &S, const std::string &Path, const char *Carrier,
+                      const BlockDecl *D) {
+    if (!S.is(Value::Kind::String))
+      return;
+    const std::string &Text = S.getString();
+    auto It = llvm::find_if(Text, isControl);
+    if (It != Text.end())
+      Diags.report(DiagID::ControlCharacterInBuild, at(S, D),
+                   {Path, describeChar(*It), Carrier});
   }
 
   //===--------------------------------------------------------------------===//
