@@ -14,6 +14,24 @@ using namespace deployc;
 using namespace deployc::emit;
 using namespace deployc::plan;
 
+namespace {
+
+/// `key=value` of a `docker run --mount` or `docker build --secret` option
+/// list, which the Docker CLI reads as one CSV record: a value with `,` or `"` is CSV-quoted so that it
+/// stays one value (an output folder under `/tmp/a,b` adds no option). Sema
+/// (D3017) keeps control characters out.
+std::string csvOption(llvm::StringRef Key, llvm::StringRef Value) {
+  std::string Field = (Key + "=" + Value).str();
+  if (Field.find_first_of(",\"") == std::string::npos)
+    return Field;
+  std::string Quoted = "\"";
+  for (char C : Field)
+    Quoted += C == '"' ? std::string("\"\"") : std::string(1, C);
+  return Quoted + "\"";
+}
+
+} // namespace
+
 std::vector<EmittedFile> emit::emitDevContainers(const Environment &Env,
                                                   const SourceLocation &Src) {
   std::vector<EmittedFile> Out;
@@ -41,7 +59,7 @@ std::vector<EmittedFile> emit::emitDevContainers(const Environment &Env,
               for (char &Ch : Env)
                 Ch = llvm::isAlnum(Ch) ? llvm::toUpper(Ch) : '_';
               Options.push_back("--secret");
-              Options.push_back("id=" + M.Id + ",env=" + Env);
+              Options.push_back(csvOption("id", M.Id) + "," + csvOption("env", Env));
             }
         if (S.Name == C.Target)
           break;
@@ -64,7 +82,8 @@ std::vector<EmittedFile> emit::emitDevContainers(const Environment &Env,
                               ? Source
                               : "${localWorkspaceFolder}/" +
                                     joinPath(Src.SpecDirFromOutput, Source);
-        Mounts.push_back("source=" + Path + ",target=" + Target + ",type=bind,consistency=cached");
+        Mounts.push_back(csvOption("source", Path) + "," + csvOption("target", Target) +
+                         ",type=bind,consistency=cached");
       }
       J["mounts"] = Mounts;
     }
