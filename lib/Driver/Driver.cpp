@@ -23,19 +23,22 @@
 using namespace deployc;
 using namespace deployc::driver;
 
-std::string driver::findStdlib(llvm::StringRef Explicit, llvm::StringRef Argv0,
-                               void *MainAddr) {
+std::string driver::findStdlib(llvm::StringRef Explicit) {
   if (!Explicit.empty())
     return Explicit.str();
   if (auto Env = llvm::sys::Process::GetEnv("DEPLOYC_STDLIB"); Env && !Env->empty())
     return *Env;
+  return "";
+}
+
+std::string driver::findInstalledStdlib(llvm::StringRef Argv0, void *MainAddr) {
   std::string Exe = llvm::sys::fs::getMainExecutable(Argv0.str().c_str(), MainAddr);
   llvm::SmallString<256> Dir(llvm::sys::path::parent_path(Exe));
   llvm::sys::path::append(Dir, "..", "share", "deployc", "stdlib");
   llvm::SmallString<256> Real;
-  if (!llvm::sys::fs::real_path(Dir, Real))
+  if (!llvm::sys::fs::real_path(Dir, Real) && llvm::sys::fs::is_directory(Real))
     return std::string(Real);
-  return std::string(Dir);
+  return "";
 }
 
 

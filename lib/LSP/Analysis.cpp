@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Analysis.h"
+#include "deployc/Basic/EmbeddedStdlib.h"
 #include "deployc/Parse/Formatter.h"
 #include "deployc/Parse/Parser.h"
 #include "llvm/ADT/StringExtras.h"
@@ -617,6 +618,10 @@ json Analysis::definition(Position Pos) const {
   }
   if (!T->D)
     return nullptr;
+  // The embedded stdlib has no file an editor could open (hover still shows
+  // the declaration); an installed copy on disk does.
+  if (const Module *M = Prog->getModule(T->D); M && M->IsStdlib && StdlibPath.empty())
+    return nullptr;
   if (const Ident *N = declName(T->D))
     return location(N->Range);
   return nullptr;
@@ -742,6 +747,10 @@ json Analysis::completion(Position Pos) const {
   if (std::regex_search(Prefix, ImportStd)) {
     std::error_code EC;
     std::vector<std::string> Mods;
+    if (StdlibPath.empty())
+      for (const EmbeddedFile &F : getEmbeddedStdlib())
+        if (!F.Name.contains('/'))
+          Mods.push_back(llvm::sys::path::stem(F.Name).str());
     for (llvm::sys::fs::directory_iterator It(StdlibPath, EC), End; It != End && !EC;
          It.increment(EC))
       if (llvm::sys::path::extension(It->path()) == ".deploy")

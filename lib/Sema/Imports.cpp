@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "deployc/Basic/EmbeddedStdlib.h"
 #include "deployc/Basic/Memory.h"
 #include "deployc/Parse/Parser.h"
 #include "deployc/Sema/Sema.h"
@@ -125,17 +126,17 @@ private:
           P.Diags.report(DiagID::ModulePathNotStd, importRange(I), {I->getModuleName()});
         return std::nullopt;
       }
-      llvm::SmallString<256> P(Opts.StdlibPath);
+      llvm::SmallString<256> P(stdlibRoot());
       for (size_t K = 1; K < I->ModulePath.size(); ++K)
         llvm::sys::path::append(P, I->ModulePath[K].Name);
       P += ".deploy";
       L.Path = std::string(P);
       L.ModuleName = I->getModuleName();
     }
-    L.Key = canonical(L.Path);
+    L.Key = inEmbeddedStdlib(L.Path) ? L.Path : canonical(L.Path);
     // Stdlib files print as <stdlib>/NAME.deploy: the same on every machine.
     L.Shown = L.ModuleName.empty() ? L.Path
-                                   : "<stdlib>" + L.Path.substr(Opts.StdlibPath.size());
+                                   : "<stdlib>" + L.Path.substr(stdlibRoot().size());
     return L;
   }
 
@@ -178,7 +179,32 @@ private:
     return M;
   }
 
+  /// Where `import std.X` looks: the on-disk stdlib when one is given, else
+  /// the copy embedded in the binary.
+  llvm::StringRef stdlibRoot() const {
+    if (Opts.StdlibPath.empty())
+      return EmbeddedStdlibRoot;
+    return Opts.StdlibPath;
+  }
+
+  /// Whether Path is read from the embedded stdlib, not the file system.
+  bool inEmbeddedStdlib(llvm::StringRef Path) const {
+    return Opts.StdlibPath.empty() && Path.startswith(EmbeddedStdlibRoot) &&
+           Path.drop_front(EmbeddedStdlibRoot.size()).startswith("/");
+  }
+
+  bool exists(llvm::StringRef Path) const {
+    if (inEmbeddedStdlib(Path))
+      return findEmbeddedStdlibFile(Path).has_value();
+    return llvm::sys::fs::exists(Path);
+  }
+
   std::optional<std::string> readFile(llvm::StringRef Path) const {
+    if (inEmbeddedStdlib(Path)) {
+      if (std::optional<llvm::StringRef> Text = findEmbeddedStdlibFile(Path))
+        return Text->str();
+      return std::nullopt;
+    }
     if (Opts.ReadFile)
       return Opts.ReadFile(Path);
     if (auto Buf = llvm::MemoryBuffer::getFile(Path, /*IsText=*/true))
@@ -197,7 +223,7 @@ private:
       llvm::SmallString<256> Sibling(llvm::sys::path::parent_path(L.Path));
       llvm::sys::path::append(Sibling, I->Names.front().Name + ".deploy");
       std::string Full = L.ModuleName + "." + I->Names.front().Name;
-      if (llvm::sys::fs::exists(Sibling) || llvm::sys::fs::exists(Whole))
+      if (exists(Sibling) || exists(Whole))
         Looked += "; `" + Full + "` is a module: write `import " + Full + ".*` or `import " +
                   Full + ".NAME`";
     }

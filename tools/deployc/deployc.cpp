@@ -183,11 +183,14 @@ static cl::opt<driver::ColorMode> Color(
 static cl::opt<bool> Verify("verify",
                             cl::desc("Check diagnostics against `expected-error` comments"),
                             cl::sub(CheckCmd), cl::cat(DeploycCategory));
-static cl::opt<std::string> StdlibPath("stdlib-path",
-                                       cl::desc("Directory of the standard library"),
+static cl::opt<std::string> StdlibPath("stdlib",
+                                       cl::desc("Read the standard library from this directory "
+                                                "instead of the copy built in"),
                                        cl::value_desc("dir"), cl::sub(CheckCmd),
                                        cl::sub(EvalCmd), cl::sub(DumpASTCmd),
                                        cl::sub(EmitCmd), cl::sub(LspCmd), cl::cat(DeploycCategory));
+static cl::alias StdlibPathAlias("stdlib-path", cl::desc("Alias for --stdlib"),
+                                 cl::aliasopt(StdlibPath), cl::cat(DeploycCategory));
 static cl::opt<std::string> StopAfter(
     "stop-after", cl::desc("Stop after a phase: parse, resolve, typecheck, eval, schema, "
                            "reference, security, compatibility"),
@@ -235,7 +238,7 @@ int main(int argc, char **argv) {
   Opts.StopAfter = StopAfter;
   Opts.DisableFree = true;
   Opts.Jobs = EmitJobs;
-  Opts.StdlibPath = findStdlib(StdlibPath, argv[0], (void *)&printVersion);
+  Opts.StdlibPath = findStdlib(StdlibPath);
 
   int Result = ExitUsage;
   auto Run = [&] {
@@ -304,7 +307,9 @@ int main(int argc, char **argv) {
       // another thread writes a message: the transport serialises writes.
       std::cin.tie(nullptr);
       lsp::ServerOptions LO;
-      LO.StdlibPath = Opts.StdlibPath;
+      LO.StdlibPath = Opts.StdlibPath.empty()
+                          ? findInstalledStdlib(argv[0], (void *)&printVersion)
+                          : Opts.StdlibPath;
       LO.LitTest = LspLitTest;
       Result = lsp::runLanguageServer(std::cin, std::cout, LO);
     } else if (FmtCmd) {

@@ -32,7 +32,7 @@ struct DriverOptions {
   unsigned ErrorLimit = 50;
   DiagFormat Format = DiagFormat::Text;
   ColorMode Color = ColorMode::Auto;
-  std::string StdlibPath;               ///< Resolved by the tool.
+  std::string StdlibPath;               ///< On-disk stdlib; empty: embedded.
   bool Verify = false;                  ///< -verify: compare with expected- comments.
   std::string StopAfter;                ///< --stop-after=PHASE.
   /// The process exits right after the command: leave the program to the
@@ -43,10 +43,15 @@ struct DriverOptions {
   unsigned Jobs = 0;
 };
 
-/// Where the stdlib is: --stdlib-path, else $DEPLOYC_STDLIB, else
-/// <dir of the executable>/../share/deployc/stdlib.
-std::string findStdlib(llvm::StringRef Explicit, llvm::StringRef Argv0,
-                       void *MainAddr);
+/// The on-disk stdlib to use instead of the embedded one: --stdlib, else
+/// $DEPLOYC_STDLIB; empty (the embedded copy) when neither is set.
+std::string findStdlib(llvm::StringRef Explicit);
+
+/// The stdlib installed beside the binary (<dir of the executable>/../
+/// share/deployc/stdlib), empty when there is none. The language server
+/// prefers it to the embedded copy: an editor can open its files when
+/// going to a stdlib definition.
+std::string findInstalledStdlib(llvm::StringRef Argv0, void *MainAddr);
 
 int runCheck(const DriverOptions &Opts, llvm::raw_ostream &Out, llvm::raw_ostream &Err);
 int runEval(const DriverOptions &Opts, llvm::raw_ostream &Out, llvm::raw_ostream &Err);

@@ -34,6 +34,8 @@ std::optional<Phase> lookupPhase(llvm::StringRef Name);
 llvm::StringRef getPhaseName(Phase P);
 
 struct FrontEndOptions {
+  /// The stdlib directory on disk; empty: the copy embedded in the binary
+  /// (deployc/Basic/EmbeddedStdlib.h).
   std::string StdlibPath;
   /// Evaluate only this environment (all when empty).
   std::string OnlyEnvironment;
