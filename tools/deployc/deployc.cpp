@@ -10,6 +10,7 @@
 #include "deployc/Basic/Memory.h"
 #include "deployc/Driver/Driver.h"
 #include "deployc/LSP/Server.h"
+#include "Version.h"
 #include <iostream>
 #ifdef __GLIBC__
 #include <malloc.h>
@@ -197,7 +198,7 @@ static cl::opt<std::string> StopAfter(
     cl::value_desc("phase"), cl::sub(CheckCmd), cl::cat(DeploycCategory));
 
 static void printVersion(raw_ostream &OS) {
-  OS << "deployc " << DEPLOYC_VERSION << "\n";
+  OS << "deployc " << tool::Version << " (commit " << tool::Commit << ")\n";
 }
 
 int main(int argc, char **argv) {
