@@ -43,6 +43,7 @@ llvm::StringRef deployc::getStageName(DiagStage Stage) {
   case DiagStage::Security: return "security";
   case DiagStage::Compatibility: return "compatibility";
   case DiagStage::Emit: return "emit";
+  case DiagStage::Engine: return "engine";
   }
   return "";
 }

@@ -22,6 +22,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "deployc/Interp/Agent.h"
+#include "deployc/Basic/Diagnostic.h"
 #include "deployc/Interp/StateStore.h"
 #include "deployc/Plan/ExecutionPlan.h"
 #include "llvm/ADT/StringExtras.h"
@@ -45,8 +46,10 @@
 #include <map>
 #include <mutex>
 #include <random>
+#include <dirent.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <thread>
@@ -66,6 +69,64 @@ namespace {
 double msSince(Clock::time_point T) {
   return std::chrono::duration<double, std::milli>(Clock::now() - T).count();
 }
+
+/// In a forked child, after its dup2s: closes every descriptor but 0, 1 and 2,
+/// so that no workload inherits the control socket, a proxy's sockets, a
+/// client's connection (which carries secrets) or the state store. Only
+/// async-signal-safe calls: the parent has other threads.
+void closeInheritedDescriptors() {
+  if (::syscall(SYS_close_range, 3U, ~0U, 0U) == 0)
+    return;
+  // Kernels before 5.9: walk /proc/self/fd with getdents64, again from the
+  // start after each pass that closed something (closing changes the listing).
+  int Dir = ::open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (Dir < 0) {
+    for (int Fd = 3; Fd < 65536; ++Fd)
+      ::close(Fd);
+    return;
+  }
+  for (bool Closed = true; Closed;) {
+    Closed = false;
+    ::lseek(Dir, 0, SEEK_SET);
+    alignas(8) char Buf[4096];
+    long N;
+    while ((N = ::syscall(SYS_getdents64, Dir, Buf, sizeof(Buf))) > 0)
+      for (long Off = 0; Off < N;) {
+        auto *E = reinterpret_cast<struct dirent64 *>(Buf + Off);
+        Off += E->d_reclen;
+        int Fd = 0;
+        bool Number = E->d_name[0] != 0;
+        for (const char *C = E->d_name; *C; ++C)
+          if (*C >= '0' && *C <= '9')
+            Fd = Fd * 10 + (*C - '0');
+          else
+            Number = false;
+        if (Number && Fd > 2 && Fd != Dir) {
+          ::close(Fd);
+          Closed = true;
+        }
+      }
+  }
+  ::close(Dir);
+}
+
+/// Standard input from /dev/null and the output to Log (to /dev/null when
+/// empty or unwritable), then nothing else open: the start of every process
+/// the engine runs.
+void setUpChildDescriptors(const char *Log) {
+  int Null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+  int Out = Log ? ::open(Log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600) : -1;
+  if (Out < 0)
+    Out = Null;
+  ::dup2(Null, 0);
+  ::dup2(Out, 1);
+  ::dup2(Out, 2);
+  closeInheritedDescriptors();
+}
+
+/// A TCP socket that no child inherits, for Asio to use: Asio opens and
+/// accepts without SOCK_CLOEXEC, and a fork in between would leak it.
+int cloexecTcpSocket() { return ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0); }
 
 struct Probe {
   std::string Kind; // http_get, tcp, exec; empty: none
@@ -216,6 +277,7 @@ struct Proxy {
     try {
       asio::io_context Wake;
       tcp::socket S(Wake);
+      S.assign(tcp::v4(), cloexecTcpSocket());
       S.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), Port));
     } catch (...) {
     }
@@ -228,8 +290,11 @@ struct Proxy {
 
 int freePort() {
   asio::io_context IO;
-  tcp::acceptor A(IO, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
-  return A.local_endpoint().port();
+  tcp::acceptor A(IO);
+  beast::error_code EC;
+  A.assign(tcp::v4(), cloexecTcpSocket(), EC);
+  A.bind(tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0), EC);
+  return EC ? 0 : A.local_endpoint(EC).port();
 }
 
 class Agent {
@@ -242,8 +307,11 @@ public:
 
   int run() {
     std::string Sock = agentSocketPath(StatePath);
+    std::string RunDir = llvm::sys::path::parent_path(Sock).str();
+    if (!makePrivateFolder(RunDir))
+      return 1;
     ::unlink(Sock.c_str());
-    int Srv = ::socket(AF_UNIX, SOCK_STREAM, 0);
+    int Srv = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_un Addr{};
     Addr.sun_family = AF_UNIX;
     if (Sock.size() >= sizeof(Addr.sun_path)) {
@@ -251,13 +319,18 @@ public:
       return 1;
     }
     std::strcpy(Addr.sun_path, Sock.c_str());
-    if (::bind(Srv, reinterpret_cast<sockaddr *>(&Addr), sizeof(Addr)) != 0 ||
-        ::listen(Srv, 16) != 0) {
+    // Requests carry secret values: only the owner may connect. The umask
+    // makes the socket 0600 from the moment it exists (this thread is the
+    // only one yet, so nothing else creates files meanwhile).
+    mode_t OldMask = ::umask(0177);
+    int Bound = ::bind(Srv, reinterpret_cast<sockaddr *>(&Addr), sizeof(Addr));
+    ::umask(OldMask);
+    if (Bound != 0 || ::chmod(Sock.c_str(), 0600) != 0 || ::listen(Srv, 16) != 0) {
       std::perror("deployc agent: cannot listen");
       return 1;
     }
-    // Requests carry secret values: only the owner may connect.
-    ::chmod(Sock.c_str(), 0600);
+    PidFile = agentPidPath(StatePath);
+    writePidFile();
     loadProxyPorts();
     if (auto S = StateStore::open(StatePath))
       Store = std::move(*S);
@@ -265,13 +338,18 @@ public:
       std::fprintf(stderr, "deployc agent: %s\n", llvm::toString(S.takeError()).c_str());
     std::thread Sup([this] { supervise(); });
     while (!Quit) {
-      int C = ::accept(Srv, nullptr, nullptr);
+      int C = ::accept4(Srv, nullptr, nullptr, SOCK_CLOEXEC);
       if (C < 0)
         continue;
+      if (!fromOwner(C)) {
+        ::close(C);
+        continue;
+      }
       std::thread([this, C] { client(C); }).detach();
     }
     ::close(Srv);
     ::unlink(Sock.c_str());
+    ::unlink(PidFile.c_str());
     stopAll();
     Sup.join();
     return 0;
@@ -335,6 +413,59 @@ public:
   }
 
 private:
+  /// The socket's folder: created 0700, and refused unless it is a folder of
+  /// this user that nobody else can enter (a stale one is tightened).
+  static bool makePrivateFolder(const std::string &Path) {
+    if (::mkdir(Path.c_str(), 0700) != 0 && errno != EEXIST) {
+      std::fprintf(stderr, "deployc agent: cannot create %s: %s\n", Path.c_str(),
+                   std::strerror(errno));
+      return false;
+    }
+    struct stat St;
+    if (::lstat(Path.c_str(), &St) != 0 || !S_ISDIR(St.st_mode) || St.st_uid != ::geteuid()) {
+      std::fprintf(stderr, "deployc agent: %s is not a folder of uid %u; remove it\n",
+                   Path.c_str(), unsigned(::geteuid()));
+      return false;
+    }
+    if ((St.st_mode & 07777) != 0700 && ::chmod(Path.c_str(), 0700) != 0) {
+      std::perror("deployc agent: cannot make the socket folder private");
+      return false;
+    }
+    return true;
+  }
+
+  /// Peer credentials: only processes of the agent's own user may talk to it
+  /// (the folder's mode already says so; this holds even if it changes).
+  static bool fromOwner(int Fd) {
+    ucred Cred{};
+    socklen_t Len = sizeof(Cred);
+    if (::getsockopt(Fd, SOL_SOCKET, SO_PEERCRED, &Cred, &Len) != 0) {
+      std::perror("deployc agent: refused a connection: no peer credentials");
+      return false;
+    }
+    if (Cred.uid == ::geteuid())
+      return true;
+    std::fprintf(stderr, "%s refused a connection from uid %u (pid %d): not the agent's user\n",
+                 nowISO8601().c_str(), unsigned(Cred.uid), int(Cred.pid));
+    return false;
+  }
+
+  /// The pid file tells a later command that this agent died without
+  /// cleaning up (it is removed on a clean exit).
+  void writePidFile() {
+    std::string Tmp = PidFile + ".tmp";
+    int Fd = ::open(Tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (Fd < 0)
+      return;
+    std::string Text = std::to_string(getpid()) + "\n";
+    bool Written = ::write(Fd, Text.data(), Text.size()) == ssize_t(Text.size());
+    ::close(Fd);
+    if (Written)
+      ::rename(Tmp.c_str(), PidFile.c_str());
+    else
+      ::unlink(Tmp.c_str());
+  }
+
   Workload *find(const std::string &Env, const std::string &W) {
     auto It = Workloads.find(Env + "/" + W);
     return It == Workloads.end() ? nullptr : &It->second;
@@ -373,7 +504,7 @@ private:
       if (Quit) {
         ::close(Fd);
         // Wake the accept loop.
-        int S = ::socket(AF_UNIX, SOCK_STREAM, 0);
+        int S = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
         sockaddr_un Addr{};
         Addr.sun_family = AF_UNIX;
         std::strcpy(Addr.sun_path, agentSocketPath(StatePath).c_str());
@@ -642,13 +773,7 @@ private:
       if (getppid() != Parent)
         _exit(1);
       setpgid(0, 0);
-      int Fd = ::open(Log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
-      if (Fd >= 0) {
-        dup2(Fd, 1);
-        dup2(Fd, 2);
-      }
-      int Null = ::open("/dev/null", O_RDONLY);
-      dup2(Null, 0);
+      setUpChildDescriptors(Log.c_str());
       if (Workdir && chdir(Workdir) != 0)
         _exit(127);
       if (Argv[0])
@@ -775,9 +900,7 @@ private:
       const char *Workdir = Spec.Workdir.empty() ? nullptr : Spec.Workdir.c_str();
       pid_t Pid = fork();
       if (Pid == 0) {
-        int Null = ::open("/dev/null", O_WRONLY);
-        dup2(Null, 1);
-        dup2(Null, 2);
+        setUpChildDescriptors(nullptr);
         if (Workdir && chdir(Workdir) != 0)
           _exit(127);
         execvpe(Argv[0], Argv.data(), Envp.data());
@@ -802,6 +925,7 @@ private:
     try {
       asio::io_context IO;
       beast::tcp_stream S(IO);
+      S.socket().assign(tcp::v4(), cloexecTcpSocket());
       S.expires_after(std::chrono::milliseconds(int64_t(TimeoutMs)));
       S.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), Port));
       if (P.Kind == "tcp")
@@ -1108,7 +1232,7 @@ private:
       OS << ProxyPorts.dump(2) << "\n";
   }
 
-  std::string Dir, StatePath;
+  std::string Dir, StatePath, PidFile;
   std::mutex Lock;
   std::map<std::string, Workload> Workloads;
   struct Stopped {
@@ -1135,7 +1259,7 @@ static void serveConnection(Agent &A, const std::string &Env, const std::string 
 void Proxy::start(int Wanted) {
   beast::error_code EC;
   tcp::endpoint EP(asio::ip::make_address("127.0.0.1"), Wanted);
-  Acceptor.open(EP.protocol(), EC);
+  Acceptor.assign(EP.protocol(), cloexecTcpSocket(), EC);
   Acceptor.set_option(asio::socket_base::reuse_address(true), EC);
   Acceptor.bind(EP, EC);
   if (EC && Wanted) {
@@ -1147,11 +1271,18 @@ void Proxy::start(int Wanted) {
   Port = Acceptor.local_endpoint(EC).port();
   Thread = std::thread([this] {
     while (!Stop) {
+      // accept4, not Acceptor.accept: the connection must be close-on-exec
+      // from its first moment, or a replica forked meanwhile inherits it.
+      int Fd = ::accept4(Acceptor.native_handle(), nullptr, nullptr, SOCK_CLOEXEC);
+      if (Fd < 0)
+        continue;
       beast::error_code E;
       tcp::socket S(IO);
-      Acceptor.accept(S, E);
-      if (E)
+      S.assign(tcp::v4(), Fd, E);
+      if (E) {
+        ::close(Fd);
         continue;
+      }
       if (Stop)
         break;
       // A session outlives nothing of the proxy but the agent (the process).
@@ -1193,7 +1324,9 @@ static void serveConnection(Agent &A, const std::string &Env, const std::string 
       beast::tcp_stream Up(IO2);
       Up.expires_after(std::chrono::seconds(30));
       beast::error_code ConnectEC;
-      Up.socket().connect(
+      Up.socket().assign(tcp::v4(), cloexecTcpSocket(), ConnectEC);
+      if (!ConnectEC)
+        Up.socket().connect(
           tcp::endpoint(asio::ip::make_address("127.0.0.1"), Backend->Port), ConnectEC);
       if (ConnectEC && Attempt == 0) {
         // Counted against the revision even though the client is served.
@@ -1235,12 +1368,55 @@ int interp::runAgent(const std::string &StatePath) {
   return A.run();
 }
 
+/// The state folder: where the state store, agent.log and the agent's own
+/// folder are.
+static std::string stateFolder(const std::string &StatePath) {
+  std::string Dir = llvm::sys::path::parent_path(StatePath).str();
+  return Dir.empty() ? "." : Dir;
+}
+
 std::string interp::agentSocketPath(const std::string &StatePath) {
-  llvm::SmallString<256> P(llvm::sys::path::parent_path(StatePath));
-  if (P.empty())
-    P = ".";
-  llvm::sys::path::append(P, "agent.sock");
+  llvm::SmallString<256> P(stateFolder(StatePath));
+  llvm::sys::path::append(P, "agent", "agent.sock");
   return std::string(P);
+}
+
+std::string interp::agentPidPath(const std::string &StatePath) {
+  llvm::SmallString<256> P(stateFolder(StatePath));
+  llvm::sys::path::append(P, "agent", "agent.pid");
+  return std::string(P);
+}
+
+char AgentStoppedError::ID;
+
+void AgentStoppedError::log(llvm::raw_ostream &OS) const {
+  const DiagInfo &Info = getDiagInfo(DiagID::AgentStoppedUnexpectedly);
+  OS << "error[" << Info.Code << "]: "
+     << formatDiagMessage(Info.Message, {std::to_string(Pid), LogPath});
+}
+
+/// The pid of an agent that died without cleaning up after itself: its pid
+/// file is there but the process is gone. 0 when there is none.
+static pid_t stoppedAgentPid(const std::string &StatePath) {
+  auto Buf = llvm::MemoryBuffer::getFile(agentPidPath(StatePath));
+  if (!Buf)
+    return 0;
+  int Pid = 0;
+  if (llvm::StringRef((*Buf)->getBuffer()).trim().getAsInteger(10, Pid) || Pid <= 0)
+    return 0;
+  // A zombie is dead too: the agent is a daemon, and whoever inherited it
+  // (PID 1 in a container) may not reap it.
+  auto Stat = llvm::MemoryBuffer::getFileAsStream("/proc/" + std::to_string(Pid) + "/stat");
+  if (!Stat)
+    return Pid;
+  llvm::StringRef Rest = (*Stat)->getBuffer();
+  Rest = Rest.substr(Rest.rfind(')') + 1).ltrim();
+  return Rest.startswith("Z") || Rest.startswith("X") ? Pid : 0;
+}
+
+void interp::forgetStoppedAgent(const std::string &StatePath) {
+  ::unlink(agentPidPath(StatePath).c_str());
+  ::unlink(agentSocketPath(StatePath).c_str());
 }
 
 //===----------------------------------------------------------------------===//
@@ -1251,8 +1427,11 @@ static int connectSocket(const std::string &Path) {
   int Fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_un Addr{};
   Addr.sun_family = AF_UNIX;
-  if (Path.size() >= sizeof(Addr.sun_path))
+  if (Fd < 0 || Path.size() >= sizeof(Addr.sun_path)) {
+    if (Fd >= 0)
+      ::close(Fd);
     return -1;
+  }
   std::strcpy(Addr.sun_path, Path.c_str());
   if (::connect(Fd, reinterpret_cast<sockaddr *>(&Addr), sizeof(Addr)) != 0) {
     ::close(Fd);
@@ -1262,27 +1441,41 @@ static int connectSocket(const std::string &Path) {
 }
 
 llvm::Expected<AgentClient> AgentClient::connect(const std::string &StatePath,
-                                                 const std::string &DeploycPath, bool Start) {
+                                                 const std::string &DeploycPath) {
+  auto C = open(StatePath, DeploycPath, /*Start=*/true);
+  if (!C)
+    return C.takeError();
+  return std::move(**C);
+}
+
+llvm::Expected<std::optional<AgentClient>>
+AgentClient::connectRunning(const std::string &StatePath) {
+  return open(StatePath, "", /*Start=*/false);
+}
+
+llvm::Expected<std::optional<AgentClient>>
+AgentClient::open(const std::string &StatePath, const std::string &DeploycPath, bool Start) {
   std::string Sock = agentSocketPath(StatePath);
-  std::string StateDir = llvm::sys::path::parent_path(Sock).str();
+  std::string StateDir = stateFolder(StatePath);
+  std::string LogPath = StateDir + "/agent.log";
   int Fd = connectSocket(Sock);
+  pid_t Stopped = Fd < 0 ? stoppedAgentPid(StatePath) : 0;
+  if (Fd < 0 && !Start && Stopped)
+    return llvm::make_error<AgentStoppedError>(Stopped, LogPath);
   if (Fd < 0 && Start) {
     llvm::sys::fs::create_directories(StateDir);
+    // Built before fork, as the child may only make async-signal-safe calls.
+    std::string State = StatePath;
     pid_t Pid = fork();
     if (Pid == 0) {
       // A daemon: its own session, so the caller's terminal and exit do not
-      // touch it; its output goes to agent.log in the state folder.
+      // touch it; its output goes to agent.log in the state folder, and it
+      // keeps none of the caller's descriptors (the vault, the state store).
       setsid();
       if (fork() != 0)
         _exit(0);
-      int Log = ::open((StateDir + "/agent.log").c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
-      if (Log >= 0) {
-        dup2(Log, 1);
-        dup2(Log, 2);
-      }
-      int Null = ::open("/dev/null", O_RDONLY);
-      dup2(Null, 0);
-      execl(DeploycPath.c_str(), DeploycPath.c_str(), "agent", "--state", StatePath.c_str(),
+      setUpChildDescriptors(LogPath.c_str());
+      execl(DeploycPath.c_str(), DeploycPath.c_str(), "agent", "--state", State.c_str(),
             (char *)nullptr);
       _exit(127);
     }
@@ -1293,22 +1486,44 @@ llvm::Expected<AgentClient> AgentClient::connect(const std::string &StatePath,
       Fd = connectSocket(Sock);
     }
   }
+  if (Fd < 0 && !Start)
+    return std::nullopt;
   if (Fd < 0)
     return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                   Start ? "the agent did not start; see " + StateDir +
-                                               "/agent.log"
-                                         : "no agent is running for " + StateDir);
+                                   "the agent did not start; see " + LogPath);
+  // Requests carry secret values: they go to an agent of this user only.
+  ucred Cred{};
+  socklen_t Len = sizeof(Cred);
+  if (::getsockopt(Fd, SOL_SOCKET, SO_PEERCRED, &Cred, &Len) != 0 || Cred.uid != ::geteuid()) {
+    ::close(Fd);
+    const DiagInfo &Info = getDiagInfo(DiagID::AgentSocketNotOwned);
+    return llvm::createStringError(
+        llvm::inconvertibleErrorCode(),
+        "error[" + Info.Code.str() + "]: " +
+            formatDiagMessage(Info.Message,
+                              {Sock, std::to_string(Cred.uid), std::to_string(::geteuid()),
+                               llvm::sys::path::parent_path(Sock).str()}));
+  }
   AgentClient C;
   C.Fd = Fd;
-  return std::move(C);
+  C.ServerPid = Cred.pid;
+  C.LogPath = LogPath;
+  C.Replaced = Stopped;
+  return std::optional<AgentClient>(std::move(C));
 }
 
-AgentClient::AgentClient(AgentClient &&O) noexcept : Fd(O.Fd), Buffer(std::move(O.Buffer)) {
+AgentClient::AgentClient(AgentClient &&O) noexcept
+    : Fd(O.Fd), ServerPid(O.ServerPid), Replaced(O.Replaced), Lost(O.Lost),
+      LogPath(std::move(O.LogPath)), Buffer(std::move(O.Buffer)) {
   O.Fd = -1;
 }
 
 AgentClient &AgentClient::operator=(AgentClient &&O) noexcept {
   std::swap(Fd, O.Fd);
+  std::swap(ServerPid, O.ServerPid);
+  std::swap(Replaced, O.Replaced);
+  std::swap(Lost, O.Lost);
+  std::swap(LogPath, O.LogPath);
   std::swap(Buffer, O.Buffer);
   return *this;
 }
@@ -1318,16 +1533,35 @@ AgentClient::~AgentClient() {
     ::close(Fd);
 }
 
+llvm::Error AgentClient::connectionLost() {
+  Lost = true;
+  if (Fd >= 0)
+    ::close(Fd);
+  Fd = -1;
+  return llvm::make_error<AgentStoppedError>(ServerPid, LogPath);
+}
+
 llvm::Expected<json> AgentClient::call(const json &Request) {
+  if (Lost)
+    return connectionLost();
   std::string Line = Request.dump() + "\n";
-  if (::write(Fd, Line.data(), Line.size()) != ssize_t(Line.size()))
-    return llvm::createStringError(llvm::inconvertibleErrorCode(), "the agent went away");
+  // MSG_NOSIGNAL: a dead agent is an answer, not a SIGPIPE that ends us.
+  for (size_t Sent = 0; Sent < Line.size();) {
+    ssize_t N = ::send(Fd, Line.data() + Sent, Line.size() - Sent, MSG_NOSIGNAL);
+    if (N < 0 && errno == EINTR)
+      continue;
+    if (N <= 0)
+      return connectionLost();
+    Sent += N;
+  }
   char Chunk[65536];
   size_t NL;
   while ((NL = Buffer.find('\n')) == std::string::npos) {
     ssize_t N = ::read(Fd, Chunk, sizeof(Chunk));
+    if (N < 0 && errno == EINTR)
+      continue;
     if (N <= 0)
-      return llvm::createStringError(llvm::inconvertibleErrorCode(), "the agent went away");
+      return connectionLost();
     Buffer.append(Chunk, N);
   }
   json Reply = json::parse(Buffer.substr(0, NL), nullptr, false);

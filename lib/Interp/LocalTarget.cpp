@@ -503,12 +503,18 @@ private:
     return llvm::Error::success();
   }
 
+  /// One request. When the agent dies under it, the error says so (D8001)
+  /// and the connection is dropped: the next request (the rollback that
+  /// follows a failed rollout, the next command) starts a new agent.
   llvm::Expected<nlohmann::json> call(nlohmann::json Request) {
     if (auto Err = connect())
       return std::move(Err);
     if (!Request.contains("env") && Request["op"] != "status")
       Request["env"] = O.Env;
-    return Agent->call(Request);
+    auto Reply = Agent->call(Request);
+    if (!Reply && Agent->lost())
+      Agent.reset();
+    return Reply;
   }
 
   llvm::Expected<json> workloadState(const std::string &Name) {
@@ -738,6 +744,10 @@ private:
   /// the strategy rolls back automatically).
   llvm::Error abort(const json &Spec, const std::string &Stable, llvm::Error Why,
                     llvm::raw_ostream &Log) {
+    // With the agent, the revisions are gone: nothing to shift or stop (a new
+    // agent would start empty); the engine's rollback puts the stable one back.
+    if (Why.isA<AgentStoppedError>())
+      return Why;
     std::string Reason = llvm::toString(std::move(Why));
     std::string Target = Spec["revision"];
     if (!Stable.empty())
@@ -1080,26 +1090,35 @@ std::unique_ptr<Target> interp::makeLocalTarget(const LocalOptions &O) {
 
 llvm::Expected<nlohmann::json> interp::localStatus(const std::string &StatePath,
                                                    const std::string &Env) {
-  auto C = AgentClient::connect(StatePath, "", /*Start=*/false);
-  if (!C) {
-    llvm::consumeError(C.takeError());
+  auto C = AgentClient::connectRunning(StatePath);
+  if (!C)
+    return C.takeError();
+  if (!*C)
     return nlohmann::json();
-  }
   nlohmann::json Req{{"op", "status"}};
   if (!Env.empty())
     Req["env"] = Env;
-  return C->call(Req);
+  return (*C)->call(Req);
 }
 
 llvm::Error interp::localDown(const std::string &StatePath, const std::string &Env,
                               llvm::raw_ostream &Log) {
-  auto C = AgentClient::connect(StatePath, "", /*Start=*/false);
+  auto C = AgentClient::connectRunning(StatePath);
+  std::string Why = "no agent for " + llvm::sys::path::parent_path(StatePath).str();
   if (!C) {
-    llvm::consumeError(C.takeError());
-    Log << "nothing runs: no agent for " << llvm::sys::path::parent_path(StatePath) << "\n";
+    // A killed agent took its processes with it: nothing is left to stop.
+    if (auto Rest = llvm::handleErrors(C.takeError(), [&](const AgentStoppedError &E) {
+          Why = "the agent (pid " + std::to_string(E.Pid) + ") was killed, and its processes "
+                "with it";
+          forgetStoppedAgent(StatePath);
+        }))
+      return Rest;
+  }
+  if (!C || !*C) {
+    Log << "nothing runs: " << Why << "\n";
     return llvm::Error::success();
   }
-  auto Status = C->call({{"op", "status"}, {"env", Env}});
+  auto Status = (*C)->call({{"op", "status"}, {"env", Env}});
   if (!Status)
     return Status.takeError();
   std::vector<int> Pids;
@@ -1108,7 +1127,7 @@ llvm::Error interp::localDown(const std::string &StatePath, const std::string &E
       for (const auto &Rep : R["replicas"])
         if (Rep["pid"].get<int>() > 0)
           Pids.push_back(Rep["pid"]);
-  auto Down = C->call({{"op", "down"}, {"env", Env}});
+  auto Down = (*C)->call({{"op", "down"}, {"env", Env}});
   if (!Down)
     return Down.takeError();
   // The agent waited for its children; make sure before saying so.

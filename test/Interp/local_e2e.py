@@ -147,7 +147,7 @@ class Env:
 
     def agent(self, request):
         s = socket.socket(socket.AF_UNIX)
-        s.connect(os.path.join(self.dir, ".deployc", "agent.sock"))
+        s.connect(os.path.join(self.dir, ".deployc", "agent", "agent.sock"))
         s.sendall((json.dumps(request) + "\n").encode())
         data = b""
         while not data.endswith(b"\n"):

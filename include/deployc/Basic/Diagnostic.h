@@ -44,7 +44,8 @@ enum class DiagStage : uint8_t {
   Reference,
   Security,
   Compatibility,
-  Emit
+  Emit,
+  Engine ///< Running what was applied (`apply`, the local engine).
 };
 
 struct DiagInfo {

@@ -1,8 +1,11 @@
 //===- Agent.h - The local engine's supervisor --------------------*- C++ -*-===//
 //
 // `deployc agent` runs workloads on this machine: one agent per state folder,
-// started on demand, reachable over `agent.sock` in that folder. It starts
-// replicas as child processes (they die with it: PR_SET_PDEATHSIG), restarts
+// started on demand, reachable over `agent/agent.sock` in that folder (a 0600
+// socket in a 0700 folder; connections from other users are refused, and
+// clients refuse an agent of another user). It starts replicas as child
+// processes that inherit no descriptor but 0, 1 and 2 (they die with it:
+// PR_SET_PDEATHSIG), restarts
 // crashed ones with back-off, runs their health checks, and gives every port
 // of every service a stable local entry point: a reverse proxy (Boost.Beast)
 // that splits requests between revisions by weight and measures request rate,
@@ -19,6 +22,7 @@
 
 #include "llvm/Support/Error.h"
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
 namespace deployc::interp {
@@ -28,27 +32,63 @@ namespace deployc::interp {
 /// the exit code.
 int runAgent(const std::string &StatePath);
 
-/// `agent.sock` beside the state store.
+/// `agent/agent.sock` beside the state store.
 std::string agentSocketPath(const std::string &StatePath);
+
+/// `agent/agent.pid`: the running agent's pid, removed when it exits cleanly;
+/// left behind, it tells the next command that the agent was killed.
+std::string agentPidPath(const std::string &StatePath);
+
+/// Removes what a killed agent left (its pid file and socket).
+void forgetStoppedAgent(const std::string &StatePath);
+
+/// The agent stopped unexpectedly (killed, crashed): while serving a request,
+/// or since the last command (diagnostic D8001).
+class AgentStoppedError : public llvm::ErrorInfo<AgentStoppedError> {
+public:
+  static char ID;
+  AgentStoppedError(int Pid, std::string LogPath) : Pid(Pid), LogPath(std::move(LogPath)) {}
+  void log(llvm::raw_ostream &OS) const override;
+  std::error_code convertToErrorCode() const override { return llvm::inconvertibleErrorCode(); }
+  int Pid;
+  std::string LogPath;
+};
 
 /// A connection to the agent of a state folder, starting it when needed.
 class AgentClient {
 public:
   /// Connects to the agent of the state store at StatePath, starting
-  /// `DeploycPath agent` first when none answers (and Start is set).
+  /// `DeploycPath agent` first when none answers. An agent of another user
+  /// is refused (D8002) before anything is sent.
   static llvm::Expected<AgentClient> connect(const std::string &StatePath,
-                                             const std::string &DeploycPath,
-                                             bool Start = true);
+                                             const std::string &DeploycPath);
+  /// Connects to the agent if one runs (nullopt when none does); one that
+  /// was killed is an AgentStoppedError.
+  static llvm::Expected<std::optional<AgentClient>> connectRunning(const std::string &StatePath);
   AgentClient(AgentClient &&) noexcept;
   AgentClient &operator=(AgentClient &&) noexcept;
   ~AgentClient();
 
-  /// Sends one request and waits for its answer; an `error` answer is an Error.
+  /// Sends one request and waits for its answer; an `error` answer is an
+  /// Error, a connection that breaks an AgentStoppedError (then lost()).
   llvm::Expected<nlohmann::json> call(const nlohmann::json &Request);
+
+  /// The connection broke: the agent is gone; connect again to restart it.
+  bool lost() const { return Lost; }
+  /// The pid of a killed agent this connection's agent was started to
+  /// replace; 0 when none was.
+  int replacedAgent() const { return Replaced; }
 
 private:
   AgentClient() = default;
+  static llvm::Expected<std::optional<AgentClient>>
+  open(const std::string &StatePath, const std::string &DeploycPath, bool Start);
+  llvm::Error connectionLost();
   int Fd = -1;
+  int ServerPid = 0; ///< From the peer credentials.
+  int Replaced = 0;
+  bool Lost = false;
+  std::string LogPath; ///< agent.log, named in the error when it is lost.
   std::string Buffer;
 };
 
