@@ -4,6 +4,11 @@
 #include <algorithm>
 #include <atomic>
 #include <cassert>
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 using namespace deployc;
 
@@ -115,4 +120,92 @@ llvm::StringRef SourceManager::getText(SourceRange Range) const {
   uint32_t Begin = std::min<uint32_t>(Range.Begin, Buf.size());
   uint32_t End = std::min<uint32_t>(std::max(Range.End, Begin), Buf.size());
   return Buf.slice(Begin, End);
+}
+
+//===----------------------------------------------------------------------===//
+// Reading input files
+//===----------------------------------------------------------------------===//
+
+static llvm::Error inputError(int Errno, const llvm::Twine &Reason) {
+  return llvm::createStringError(std::error_code(Errno, std::generic_category()), Reason);
+}
+
+/// What a file that is not a regular file is, for "it is a FIFO, not a regular file".
+static const char *describeFileType(mode_t Mode) {
+  if (S_ISDIR(Mode))
+    return "a directory";
+  if (S_ISFIFO(Mode))
+    return "a FIFO";
+  if (S_ISCHR(Mode))
+    return "a character device";
+  if (S_ISBLK(Mode))
+    return "a block device";
+  if (S_ISSOCK(Mode))
+    return "a socket";
+  return "not a file";
+}
+
+static std::string overLimit() {
+  return "over the " + std::to_string(MaxInputFileSize >> 20) + " MiB limit for inputs";
+}
+
+/// Reads FD to its end into Out, failing once more than MaxInputFileSize
+/// bytes came (a regular file may grow after fstat; a pipe has no size).
+static llvm::Error readBounded(int FD, std::string &Out) {
+  char Buf[1 << 16];
+  for (;;) {
+    ssize_t N = ::read(FD, Buf, sizeof Buf);
+    if (N < 0) {
+      if (errno == EINTR)
+        continue;
+      return inputError(errno, std::strerror(errno));
+    }
+    if (N == 0)
+      return llvm::Error::success();
+    if (Out.size() + N > MaxInputFileSize)
+      return inputError(EFBIG, "it is " + overLimit());
+    Out.append(Buf, N);
+  }
+}
+
+llvm::Expected<std::string> deployc::readInputFile(llvm::StringRef Path) {
+  std::string Name = Path.str();
+  int FD;
+  do
+    FD = ::open(Name.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  while (FD < 0 && errno == EINTR);
+  if (FD < 0) {
+    int Errno = errno;
+    // A socket cannot be opened at all (ENXIO): name what it is instead.
+    struct stat St;
+    if (::stat(Name.c_str(), &St) == 0 && !S_ISREG(St.st_mode))
+      return inputError(Errno, llvm::Twine("it is ") + describeFileType(St.st_mode) +
+                                   ", not a regular file");
+    return inputError(Errno, std::strerror(Errno));
+  }
+  struct FDCloser {
+    int FD;
+    ~FDCloser() { ::close(FD); }
+  } Closer{FD};
+  struct stat St;
+  if (::fstat(FD, &St) != 0)
+    return inputError(errno, std::strerror(errno));
+  if (!S_ISREG(St.st_mode))
+    return inputError(EINVAL, llvm::Twine("it is ") + describeFileType(St.st_mode) +
+                                  ", not a regular file");
+  if (uint64_t(St.st_size) > MaxInputFileSize)
+    return inputError(EFBIG,
+                      "it is " + llvm::Twine(uint64_t(St.st_size)) + " bytes, " + overLimit());
+  std::string Contents;
+  Contents.reserve(St.st_size);
+  if (llvm::Error E = readBounded(FD, Contents))
+    return std::move(E);
+  return Contents;
+}
+
+llvm::Expected<std::string> deployc::readStandardInput() {
+  std::string Contents;
+  if (llvm::Error E = readBounded(STDIN_FILENO, Contents))
+    return std::move(E);
+  return Contents;
 }

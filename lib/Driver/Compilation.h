@@ -27,14 +27,13 @@ struct Compilation {
   bool loadInputs() {
     bool Ok = true;
     for (const std::string &Path : Opts.Inputs) {
-      auto Buf = Path == "-" ? llvm::MemoryBuffer::getSTDIN()
-                             : llvm::MemoryBuffer::getFile(Path, /*IsText=*/true);
-      if (!Buf) {
-        Diags.report(DiagID::CannotReadFile, {}, {Path, Buf.getError().message()});
+      auto Text = Path == "-" ? readStandardInput() : readInputFile(Path);
+      if (!Text) {
+        Diags.report(DiagID::CannotReadFile, {}, {Path, llvm::toString(Text.takeError())});
         Ok = false;
         continue;
       }
-      FileID F = SM.addBuffer(Path == "-" ? "<stdin>" : Path, (*Buf)->getBuffer().str());
+      FileID F = SM.addBuffer(Path == "-" ? "<stdin>" : Path, std::move(*Text));
       InputFiles.push_back(F);
       int64_t Bad = parse::findInvalidUTF8(SM.getBuffer(F));
       if (Bad >= 0)
@@ -70,7 +69,18 @@ struct Compilation {
         Diags.report(DiagID::MalformedSetOption, {}, {S});
         continue;
       }
-      FO.Overrides.emplace_back(S.substr(0, Eq), S.substr(Eq + 1));
+      std::string Name = S.substr(0, Eq), Value = S.substr(Eq + 1);
+      // The value would end up in JSON and YAML, which hold UTF-8 only. The
+      // escaped text stands in for it, so that the parameter still has a
+      // value (no "has no value" error follows).
+      if (int64_t Bad = parse::findInvalidUTF8(Value); Bad >= 0) {
+        Value = escapeInvalidUTF8(Value);
+        Diags.report(DiagID::InvalidParamOverride, {},
+                     {Name, Value,
+                      "the value is not valid UTF-8 (first bad byte at offset " +
+                          std::to_string(Bad) + "); pass UTF-8 text"});
+      }
+      FO.Overrides.emplace_back(std::move(Name), std::move(Value));
     }
     Prog = sema::runFrontEnd(SM, Diags, InputFiles, FO);
     return true;

@@ -11,14 +11,14 @@
 #include "deployc/Plan/Config.h"
 #include "deployc/Plan/Plan.h"
 #include "llvm/Support/FileSystem.h"
-#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Process.h"
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <unistd.h>
 #include <optional>
+#include <unistd.h>
 
 using namespace deployc;
 using namespace deployc::driver;
@@ -266,17 +266,17 @@ int driver::runFormat(const std::vector<std::string> &Inputs, bool Check,
   int Result = ExitSuccess;
   std::vector<std::string> Changed;
   for (const std::string &Path : Inputs) {
-    auto Buf = Path == "-" ? llvm::MemoryBuffer::getSTDIN()
-                           : llvm::MemoryBuffer::getFile(Path, /*IsText=*/true);
-    if (!Buf) {
-      Diags.report(DiagID::CannotReadFile, {}, {Path, Buf.getError().message()});
+    auto Text = Path == "-" ? readStandardInput() : readInputFile(Path);
+    if (!Text) {
+      Diags.report(DiagID::CannotReadFile, {}, {Path, llvm::toString(Text.takeError())});
       Result = ExitUsage;
       continue;
     }
-    std::string Original = (*Buf)->getBuffer().str();
-    FileID F = SM.addBuffer(Path == "-" ? "<stdin>" : Path, Original);
-    if (parse::findInvalidUTF8(Original) >= 0) {
-      Diags.report(DiagID::InvalidUTF8, {F, 0, 0}, {Path, std::to_string(parse::findInvalidUTF8(Original))});
+    FileID F = SM.addBuffer(Path == "-" ? "<stdin>" : Path, std::move(*Text));
+    llvm::StringRef Original = SM.getBuffer(F);
+    if (int64_t Bad = parse::findInvalidUTF8(Original); Bad >= 0) {
+      Diags.report(DiagID::InvalidUTF8, {F, uint32_t(Bad), uint32_t(Bad + 1)},
+                   {Path, std::to_string(Bad)});
       Result = std::max(Result, int(ExitErrors));
       continue;
     }
@@ -326,6 +326,35 @@ int driver::runFormat(const std::vector<std::string> &Inputs, bool Check,
       Result = std::max(Result, int(ExitErrors));
   }
   return Result;
+}
+
+std::string driver::escapeInvalidUTF8(llvm::StringRef Text) {
+  std::string Out;
+  while (!Text.empty()) {
+    int64_t Bad = parse::findInvalidUTF8(Text);
+    if (Bad < 0) {
+      Out += Text;
+      break;
+    }
+    Out += Text.take_front(Bad);
+    Out += llvm::formatv("\\x{0:X-2}", unsigned(uint8_t(Text[Bad]))).str();
+    Text = Text.drop_front(Bad + 1);
+  }
+  return Out;
+}
+
+bool driver::checkArgumentsAreUTF8(const std::vector<ArgumentText> &Args, llvm::raw_ostream &Err) {
+  SourceManager SM;
+  DiagnosticEngine Diags(SM);
+  for (const ArgumentText &A : Args)
+    if (int64_t Bad = parse::findInvalidUTF8(A.Text); Bad >= 0)
+      Diags.report(DiagID::InvalidUTF8Argument, {},
+                   {A.What, escapeInvalidUTF8(A.Text), std::to_string(Bad)});
+  if (!Diags.hasErrors())
+    return true;
+  renderDiagnosticsText(Err, SM, Diags.getDiagnostics(), Err.has_colors());
+  renderDiagnosticSummary(Err, Diags.getNumErrors(), Diags.getNumWarnings());
+  return false;
 }
 
 int driver::runExplain(llvm::StringRef Code, bool List, llvm::raw_ostream &Out,

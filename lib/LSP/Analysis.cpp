@@ -13,7 +13,6 @@
 #include "deployc/Parse/Parser.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
-#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include <regex>
 
@@ -131,9 +130,12 @@ Analysis::Analysis(std::string Uri, std::string Text, int64_t Version,
   } else {
     std::string MainPath = pathFromUri(MainUri);
     std::optional<std::string> MainText = Open ? Open(MainPath) : std::nullopt;
-    if (!MainText)
-      if (auto Buf = llvm::MemoryBuffer::getFile(MainPath, /*IsText=*/true))
-        MainText = (*Buf)->getBuffer().str();
+    if (!MainText) {
+      if (auto Read = readInputFile(MainPath))
+        MainText = std::move(*Read);
+      else
+        llvm::consumeError(Read.takeError());
+    }
     MainFile = SM.addBuffer(MainPath, MainText.value_or(""));
   }
   sema::FrontEndOptions Opts;
@@ -142,10 +144,12 @@ Analysis::Analysis(std::string Uri, std::string Text, int64_t Version,
     if (Open)
       if (auto T = Open(Path))
         return T;
-    auto Buf = llvm::MemoryBuffer::getFile(Path, /*IsText=*/true);
-    if (!Buf)
+    auto Read = readInputFile(Path);
+    if (!Read) {
+      llvm::consumeError(Read.takeError());
       return std::nullopt;
-    return (*Buf)->getBuffer().str();
+    }
+    return std::move(*Read);
   };
   if (Cache)
     Opts.LoadModule = [this, Cache](llvm::StringRef Path, std::string Text,

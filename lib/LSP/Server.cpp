@@ -13,7 +13,6 @@
 #include "Analysis.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
-#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/thread.h"
 #include <algorithm>
@@ -573,9 +572,12 @@ private:
           continue;
         --Budget;
         std::optional<std::string> Text = openText(It->path());
-        if (!Text)
-          if (auto Buf = llvm::MemoryBuffer::getFile(It->path()))
-            Text = (*Buf)->getBuffer().str();
+        if (!Text) {
+          if (auto Read = readInputFile(It->path()))
+            Text = std::move(*Read);
+          else
+            llvm::consumeError(Read.takeError());
+        }
         if (!Text)
           continue;
         llvm::SmallVector<llvm::StringRef, 64> Lines;

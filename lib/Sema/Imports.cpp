@@ -13,7 +13,6 @@
 #include "deployc/Parse/Parser.h"
 #include "deployc/Sema/Sema.h"
 #include "llvm/Support/FileSystem.h"
-#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/thread.h"
 #include <atomic>
@@ -156,9 +155,13 @@ private:
       P.Ctx.adopt(std::move(It->second.Ctx));
       Ahead.erase(It);
     } else {
-      std::optional<std::string> Contents = readFile(L->Path);
+      std::string Reason;
+      std::optional<std::string> Contents = readFile(L->Path, Reason);
       if (!Contents) {
-        reportNotFound(*L, I);
+        if (Reason.empty())
+          reportNotFound(*L, I);
+        else
+          P.Diags.report(DiagID::CannotReadFile, importRange(I), {L->Shown, Reason});
         return nullptr;
       }
       if (Opts.LoadModule) {
@@ -199,7 +202,10 @@ private:
     return llvm::sys::fs::exists(Path);
   }
 
-  std::optional<std::string> readFile(llvm::StringRef Path) const {
+  /// The text of the file at Path; nullopt when it cannot be read, with
+  /// Reason empty when there is no such file and otherwise saying why (a
+  /// FIFO, a device, a file over the size limit).
+  std::optional<std::string> readFile(llvm::StringRef Path, std::string &Reason) const {
     if (inEmbeddedStdlib(Path)) {
       if (std::optional<llvm::StringRef> Text = findEmbeddedStdlibFile(Path))
         return Text->str();
@@ -207,8 +213,13 @@ private:
     }
     if (Opts.ReadFile)
       return Opts.ReadFile(Path);
-    if (auto Buf = llvm::MemoryBuffer::getFile(Path, /*IsText=*/true))
-      return (*Buf)->getBuffer().str();
+    llvm::Expected<std::string> Text = readInputFile(Path);
+    if (Text)
+      return std::move(*Text);
+    llvm::handleAllErrors(Text.takeError(), [&](const llvm::ErrorInfoBase &E) {
+      if (E.convertToErrorCode() != std::errc::no_such_file_or_directory)
+        Reason = E.message();
+    });
     return std::nullopt;
   }
 
@@ -280,7 +291,8 @@ private:
     };
     std::vector<Job> Jobs;
     for (Location &L : Files) {
-      std::optional<std::string> Contents = readFile(L.Path);
+      std::string Reason;
+      std::optional<std::string> Contents = readFile(L.Path, Reason);
       if (!Contents)
         continue; // resolve() reports it
       FileID F = P.SM.addBuffer(L.Shown, std::move(*Contents));

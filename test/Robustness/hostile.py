@@ -6,7 +6,9 @@ time and memory, never with a crash or a partial output.
 
 Every input goes through `check`, `emit -o DIR` (DIR must not appear) and
 `fmt --check` (the file must be left as it was); `dump-ast` and `eval` take
-the syntax-only and evaluation paths. Limits per process: 20 s, 2 GiB of
+the syntax-only and evaluation paths. Inputs that are not regular files
+(devices, FIFOs, folders, files over 64 MiB) and command lines that are not
+UTF-8 must be refused with a diagnostic (exit 2, or 1 for a `--set` value). Limits per process: 20 s, 2 GiB of
 address space, 1 MiB of diagnostics.
 """
 import os
@@ -176,6 +178,66 @@ case("import cycle", 'import "./a.deploy"\n' + VALID,
 case("import missing", 'import "./nothere.deploy"\n' + VALID)
 case("import a folder", 'import "./dir"\n' + VALID, {"dir/.keep": ""})
 case("import garbage", 'import "./g.deploy"\n' + VALID, {"g.deploy": bytes(range(256)) * 16})
+
+# Imports of what is not a regular file: devices that never end, a FIFO with
+# no writer (opening it must not wait), a folder, a sparse file over 64 MiB.
+fifo_folder = os.path.join(SCRATCH, "fifo")
+os.makedirs(fifo_folder)
+os.mkfifo(os.path.join(fifo_folder, "pipe.deploy"))
+with open(os.path.join(fifo_folder, "big.deploy"), "wb") as f:
+    f.truncate(65 << 20)
+case("import /dev/zero", 'import "/dev/zero"\n' + VALID)
+case("import /dev/urandom", 'import "/dev/urandom"\n' + VALID)
+case("import a fifo", f'import "{fifo_folder}/pipe.deploy"\n' + VALID)
+case("import a file over 64 MiB", f'import "{fifo_folder}/big.deploy"\n' + VALID)
+
+
+def expect_refused(name, args, want):
+    """A hostile command line: exit `want` with a diagnostic, in bounded time."""
+    counts["inputs"] += 1
+    rc, out, err, secs = run(args, SCRATCH)
+    problem = None
+    if rc is None:
+        problem = f"no answer within {TIMEOUT}s"
+    elif rc < 0:
+        problem = f"killed by signal {-rc}"
+    elif rc != want:
+        problem = f"exit code {rc}, wanted {want}"
+    elif b"error[" not in err and b"error[" not in out:
+        problem = "no diagnostic"
+    elif b"Stack dump" in err or b"terminate called" in err:
+        problem = "crash report"
+    if problem:
+        failures.append(f"{name}: deployc {' '.join(map(os.fsdecode, args))}: {problem}\n"
+                        f"{err[-600:].decode(errors='replace')}")
+
+
+# Inputs that are not regular files, named on the command line.
+for path in ("/dev/zero", "/dev/urandom", os.path.join(fifo_folder, "pipe.deploy"), fifo_folder,
+             os.path.join(fifo_folder, "big.deploy")):
+    for command in (["check"], ["eval"], ["emit", "-o", os.path.join(SCRATCH, "out-dev")],
+                    ["fmt"], ["fmt", "--check"], ["dump-ast"]):
+        expect_refused(f"input {path}", [*command, path], 2)
+if os.path.exists(os.path.join(SCRATCH, "out-dev")):
+    failures.append("emit of a device wrote an output folder")
+
+# Invalid UTF-8 on the command line: `--set` values (D0005, exit 1), `--env`,
+# file names and option values (D0008, exit 2). Never an uncaught exception
+# from a JSON writer.
+valid_path = os.path.join(SCRATCH, "valid.deploy")
+with open(valid_path, "w") as f:
+    f.write("param image_tag: string = \"v1\"\n" + VALID.replace("api:1.0", "api:${image_tag}"))
+for bad in (b"\xff", b"v\xc3", b"\xed\xa0\x80", b"\xc0\xaf"):
+    set_arg = b"image_tag=" + bad
+    expect_refused(f"--set {bad!r} check", ["check", "--set", set_arg, valid_path], 1)
+    expect_refused(f"--set {bad!r} eval", ["eval", "--set", set_arg, valid_path], 1)
+    expect_refused(f"--set {bad!r} emit -o -", ["emit", "-o", "-", "--set", set_arg, valid_path], 1)
+    expect_refused(f"--set {bad!r} emit", ["emit", "-o", os.path.join(SCRATCH, "out-set"),
+                                           "--set", set_arg, valid_path], 1)
+    expect_refused(f"--env {bad!r}", ["eval", "--env", b"dev" + bad, valid_path], 2)
+    expect_refused(f"file name {bad!r}", ["check", os.path.join(SCRATCH, "x").encode() + bad], 2)
+if os.path.exists(os.path.join(SCRATCH, "out-set")):
+    failures.append("emit with a bad --set value wrote an output folder")
 
 # Huge integers.
 case("huge replicas", VALID.replace("replicas  = 2", "replicas  = " + "9" * 400))

@@ -1,7 +1,13 @@
-//===- SourceManagerTest.cpp - Offsets, lines and columns -----------------===//
+//===- SourceManagerTest.cpp - Offsets, lines and columns; reading inputs -===//
 
 #include "deployc/Basic/SourceManager.h"
+#include "llvm/ADT/SmallString.h"
+#include "llvm/Support/FileSystem.h"
+#include <fcntl.h>
+#include <fstream>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 using namespace deployc;
 
@@ -43,4 +49,67 @@ TEST(SourceManagerTest, JoinCoversBothRanges) {
   EXPECT_EQ(J.Begin, 2u);
   EXPECT_EQ(J.End, 8u);
   EXPECT_EQ(SourceRange().join(A), A);
+}
+
+//===----------------------------------------------------------------------===//
+// readInputFile
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// A fresh folder under the system's temporary folder, removed at the end.
+struct TempDir {
+  llvm::SmallString<128> Path;
+  TempDir() { EXPECT_FALSE(llvm::sys::fs::createUniqueDirectory("deployc-sm", Path)); }
+  ~TempDir() { llvm::sys::fs::remove_directories(Path); }
+  std::string file(llvm::StringRef Name) const { return (Path + "/" + Name).str(); }
+};
+
+std::string readError(llvm::StringRef Path) {
+  llvm::Expected<std::string> Text = readInputFile(Path);
+  if (Text)
+    return "read " + std::to_string(Text->size()) + " bytes";
+  return llvm::toString(Text.takeError());
+}
+} // namespace
+
+TEST(ReadInputFileTest, ReadsARegularFileAndFollowsSymlinks) {
+  TempDir D;
+  {
+    std::ofstream(D.file("a.deploy")) << "service a {}\n";
+  }
+  ASSERT_FALSE(llvm::sys::fs::create_link("a.deploy", D.file("link.deploy")));
+  for (llvm::StringRef Name : {"a.deploy", "link.deploy"}) {
+    llvm::Expected<std::string> Text = readInputFile(D.file(Name));
+    ASSERT_TRUE(bool(Text)) << llvm::toString(Text.takeError());
+    EXPECT_EQ(*Text, "service a {}\n");
+  }
+}
+
+TEST(ReadInputFileTest, AMissingFileIsNoSuchFile) {
+  TempDir D;
+  llvm::Expected<std::string> Text = readInputFile(D.file("missing.deploy"));
+  ASSERT_FALSE(bool(Text));
+  std::error_code EC = llvm::errorToErrorCode(Text.takeError());
+  EXPECT_EQ(EC, std::errc::no_such_file_or_directory);
+}
+
+TEST(ReadInputFileTest, RefusesWhatIsNotARegularFile) {
+  TempDir D;
+  ASSERT_EQ(::mkfifo(D.file("fifo").c_str(), 0600), 0);
+  // Without O_NONBLOCK, opening the FIFO would wait for a writer forever.
+  EXPECT_EQ(readError(D.file("fifo")), "it is a FIFO, not a regular file");
+  EXPECT_EQ(readError(D.Path), "it is a directory, not a regular file");
+  EXPECT_EQ(readError("/dev/zero"), "it is a character device, not a regular file");
+  EXPECT_EQ(readError("/dev/urandom"), "it is a character device, not a regular file");
+}
+
+TEST(ReadInputFileTest, RefusesAFileOverTheLimitBeforeReadingIt) {
+  TempDir D;
+  int FD = ::open(D.file("big").c_str(), O_WRONLY | O_CREAT, 0600);
+  ASSERT_GE(FD, 0);
+  // Sparse: the size is all that is read.
+  ASSERT_EQ(::ftruncate(FD, MaxInputFileSize + 1), 0);
+  ::close(FD);
+  EXPECT_EQ(readError(D.file("big")),
+            "it is 67108865 bytes, over the 64 MiB limit for inputs");
 }

@@ -228,6 +228,28 @@ int main(int argc, char **argv) {
           &errs()))
     return ExitUsage;
 
+  // Every name and value from the command line is UTF-8 before it reaches a
+  // command; `--set` values are checked where they are read (D0005).
+  std::vector<ArgumentText> Arguments;
+  for (const std::vector<std::string> *Files :
+       {&CheckInputs, &EvalInputs, &DumpInputs, &EmitInputs, &FmtInputs, &PlanInputs, &ApplyInputs})
+    for (const std::string &F : *Files)
+      Arguments.push_back({"file name", F});
+  for (const std::vector<std::string> *Words : {&BackupArgs, &SecretsArgs})
+    for (const std::string &W : *Words)
+      Arguments.push_back({"argument", W});
+  for (const std::vector<std::string> *List : {&Sets, &StateSets})
+    for (const std::string &S : *List)
+      Arguments.push_back({"`--set` name", S.substr(0, S.find('='))});
+  Arguments.push_back({"argument", ExplainCode.getValue()});
+  for (const cl::opt<std::string> *O :
+       {&EnvName, &StateEnv, &OutputDir, &StdlibPath, &StopAfter, &StatePathOpt, &ActorOpt,
+        &VaultKeyFile, &TargetOpt, &PlanOut, &ApplyPlan, &BackupFrom})
+    Arguments.push_back(
+        {(O->ArgStr.size() == 1 ? "`-" : "`--") + O->ArgStr.str() + "` value", O->getValue()});
+  if (!checkArgumentsAreUTF8(Arguments, errs()))
+    return ExitUsage;
+
   DriverOptions Opts;
   Opts.Environment = EnvName;
   Opts.Overrides = Sets;

@@ -9,6 +9,7 @@
 #define DEPLOYC_BASIC_SOURCEMANAGER_H
 
 #include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Error.h"
 #include <cstdint>
 #include <memory>
 #include <unordered_map>
@@ -75,6 +76,23 @@ private:
   const FileEntry &entry(FileID File) const;
   std::unordered_map<FileID, std::shared_ptr<FileEntry>> Files;
 };
+
+/// The largest input deployc reads (64 MiB, docs/cli.md): source offsets
+/// are 32-bit, and an input far larger than any spec is a mistake (a log, a
+/// disk image, a device) that must not exhaust memory.
+constexpr uint64_t MaxInputFileSize = uint64_t(64) << 20;
+
+/// Reads the user's file at Path whole: every reader of user files (inputs,
+/// imports, `fmt`, the language server) goes through here. The file is opened
+/// with O_NONBLOCK, so a FIFO with no writer cannot hang the command; then
+/// anything but a regular file (a directory, FIFO, device, socket) and a file
+/// over MaxInputFileSize is refused before a byte is read. The error's message
+/// is the reason for a diagnostic ("it is a FIFO, not a regular file"); its
+/// error_code is the errno (no_such_file_or_directory when there is no file).
+llvm::Expected<std::string> readInputFile(llvm::StringRef Path);
+
+/// Reads standard input to its end, refusing more than MaxInputFileSize bytes.
+llvm::Expected<std::string> readStandardInput();
 
 } // namespace deployc
 

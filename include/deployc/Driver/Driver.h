@@ -111,6 +111,20 @@ int runSecrets(const DriverOptions &Opts, const StateOptions &SO, llvm::StringRe
 int runExplain(llvm::StringRef Code, bool List, llvm::raw_ostream &Out,
                llvm::raw_ostream &Err);
 
+/// A value from the command line and what it is, e.g. {"`--env` value", "prod"}.
+struct ArgumentText {
+  std::string What;
+  std::string Text;
+};
+/// Reports each value that is not valid UTF-8 (D0008) on Err: names and values
+/// end up in JSON, YAML and the state store, which hold UTF-8 only. Returns
+/// false when any is not.
+bool checkArgumentsAreUTF8(const std::vector<ArgumentText> &Args, llvm::raw_ostream &Err);
+
+/// Text with each byte that is not part of valid UTF-8 written as `\xHH`, so a
+/// bad value can be shown in a diagnostic.
+std::string escapeInvalidUTF8(llvm::StringRef Text);
+
 } // namespace deployc::driver
 
 #endif
