@@ -12,7 +12,7 @@ packages=(
   libsqlite3-dev libsodium-dev libboost-dev
   python3 nodejs npm
   jsonnet time
-  groff-base fish zsh dpkg
+  groff-base fish zsh dpkg git pre-commit
 )
 
 missing=()

@@ -1,5 +1,6 @@
 # lit configuration for deployc's FileCheck and -verify suites.
 import os
+import shutil
 import lit.formats
 
 config.name = "deployc"
@@ -28,3 +29,6 @@ config.substitutions.append(("%examples", os.path.join(config.deployc_src_root, 
 config.substitutions.append(("%python", config.python_executable))
 config.substitutions.append(("%srcroot", config.deployc_src_root))
 config.substitutions.append(("%testsvc", os.path.join(config.deployc_tools_dir, "deployc-testsvc")))
+# test/PreCommit drives Debian's pre-commit (scripts/setup.sh installs it).
+if shutil.which("pre-commit") and shutil.which("git"):
+    config.available_features.add("pre-commit")

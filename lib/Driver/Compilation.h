@@ -7,8 +7,23 @@
 #include "deployc/Sema/Sema.h"
 #include "llvm/Support/BuryPointer.h"
 #include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Process.h"
 
 namespace deployc::driver {
+
+/// Whether text on Err is coloured: `--color=auto` colours a terminal unless
+/// NO_COLOR is set to anything non-empty (https://no-color.org).
+inline bool useColor(ColorMode Mode, llvm::raw_ostream &Err) {
+  switch (Mode) {
+  case ColorMode::Always: return true;
+  case ColorMode::Never: return false;
+  case ColorMode::Auto: {
+    auto NoColor = llvm::sys::Process::GetEnv("NO_COLOR");
+    return Err.has_colors() && (!NoColor || NoColor->empty());
+  }
+  }
+  return false;
+}
 
 /// One run of the front end over the inputs.
 struct Compilation {
@@ -86,14 +101,7 @@ struct Compilation {
     return true;
   }
 
-  bool useColor(llvm::raw_ostream &Err) const {
-    switch (Opts.Color) {
-    case ColorMode::Always: return true;
-    case ColorMode::Never: return false;
-    case ColorMode::Auto: return Err.has_colors();
-    }
-    return false;
-  }
+  bool useColor(llvm::raw_ostream &Err) const { return driver::useColor(Opts.Color, Err); }
 
   /// Renders diagnostics in the chosen format; returns true when -verify passed
   /// (or was not requested).

@@ -2,6 +2,8 @@
 
 #include "deployc/Driver/Driver.h"
 #include "Compilation.h"
+#include "TextDiff.h"
+#include "deployc/Driver/Inputs.h"
 #include "deployc/AST/ASTDumper.h"
 #include "deployc/Parse/Formatter.h"
 #include "deployc/Parse/Parser.h"
@@ -19,6 +21,7 @@
 #include <cstring>
 #include <optional>
 #include <unistd.h>
+#include <set>
 
 using namespace deployc;
 using namespace deployc::driver;
@@ -42,18 +45,93 @@ std::string driver::findInstalledStdlib(llvm::StringRef Argv0, void *MainAddr) {
 }
 
 
-int driver::runCheck(const DriverOptions &Opts, llvm::raw_ostream &Out,
-                     llvm::raw_ostream &Err) {
+/// `check -verify`: the inputs as one program, compared with the
+/// `expected-...` comments in them.
+static int verifyOneProgram(const DriverOptions &Opts, llvm::raw_ostream &Out,
+                            llvm::raw_ostream &Err) {
   Compilation C(Opts);
   bool Loaded = C.loadInputs();
   if (!C.runFrontEnd(sema::Phase::All, Err, sema::FrontEndOptions::Keep::Diagnostics))
     return ExitUsage;
   bool Verified = C.emitDiagnostics(Out, Err);
+  return Verified && Loaded ? ExitSuccess : ExitErrors;
+}
+
+int driver::runCheck(const DriverOptions &Opts, llvm::raw_ostream &Out,
+                     llvm::raw_ostream &Err) {
   if (Opts.Verify)
-    return Verified && Loaded ? ExitSuccess : ExitErrors;
+    return verifyOneProgram(Opts, Out, Err);
+  ExpandedInputs In = expandInputs(Opts.Inputs);
+  for (const std::string &Dir : In.EmptyFolders)
+    Err << "deployc: error: no .deploy files in `" << Dir << "`\n";
+  if (!In.EmptyFolders.empty())
+    return ExitUsage;
+
+  // Each program is compiled on its own; their diagnostics are merged into
+  // one list (program by program, entry points sorted) so the output is one
+  // document. A shared module's diagnostics, the same in every program that
+  // imports it, are printed once.
+  SourceManager Merged;
+  std::vector<Diagnostic> All;
+  std::set<std::string> Seen;
+  unsigned Errors = 0, Warnings = 0;
+  bool Loaded = true;
+  for (const std::string &Entry : findPrograms(In.Files)) {
+    DriverOptions PO = Opts;
+    PO.Inputs = {Entry};
+    Compilation C(PO);
+    Loaded &= C.loadInputs();
+    // An unreadable entry has no program: checking an empty one would only
+    // add noise such as "no environment named ...".
+    if (!C.InputFiles.empty() &&
+        !C.runFrontEnd(sema::Phase::All, Err, sema::FrontEndOptions::Keep::Diagnostics))
+      return ExitUsage;
+    for (const Diagnostic &D : C.Diags.getDiagnostics()) {
+      std::string Key;
+      llvm::raw_string_ostream KS(Key);
+      auto addRange = [&](SourceRange R) {
+        if (R.isValid())
+          KS << C.SM.getPath(R.File) << ':' << R.Begin << ':' << R.End;
+        KS << '\0';
+      };
+      addRange(D.Range);
+      KS << int(D.ID) << '\0' << int(D.Sev) << '\0' << D.Message << '\0';
+      for (const DiagNote &N : D.Notes) {
+        addRange(N.Range);
+        KS << N.Message << '\0';
+      }
+      if (!Seen.insert(KS.str()).second)
+        continue;
+      auto adopt = [&](SourceRange R) {
+        if (R.isValid() && !Merged.hasFile(R.File))
+          Merged.adoptBuffer(C.SM, R.File);
+      };
+      adopt(D.Range);
+      for (const DiagNote &N : D.Notes)
+        adopt(N.Range);
+      for (const FixIt &F : D.FixIts)
+        adopt(F.Range);
+      // D0007 is not one of the errors it counts, as in the engine.
+      Errors += D.Sev == Severity::Error && D.ID != DiagID::TooManyErrors;
+      Warnings += D.Sev == Severity::Warning;
+      All.push_back(D);
+    }
+  }
+  switch (Opts.Format) {
+  case DiagFormat::Text:
+    renderDiagnosticsText(Err, Merged, All, useColor(Opts.Color, Err));
+    renderDiagnosticSummary(Err, Errors, Warnings);
+    break;
+  case DiagFormat::JSON:
+    renderDiagnosticsJSON(Out, Merged, All);
+    break;
+  case DiagFormat::SARIF:
+    renderDiagnosticsSARIF(Out, Merged, All, DEPLOYC_VERSION);
+    break;
+  }
   if (!Loaded)
     return ExitUsage;
-  return C.Diags.hasErrors() ? ExitErrors : ExitSuccess;
+  return Errors ? ExitErrors : ExitSuccess;
 }
 
 int driver::runEval(const DriverOptions &Opts, llvm::raw_ostream &Out,
@@ -259,13 +337,20 @@ int driver::runEmit(const DriverOptions &Opts, unsigned Targets, llvm::StringRef
   return finish(ExitSuccess);
 }
 
-int driver::runFormat(const std::vector<std::string> &Inputs, bool Check,
-                      llvm::raw_ostream &Out, llvm::raw_ostream &Err) {
+int driver::runFormat(const std::vector<std::string> &Inputs, bool Check, bool Diff,
+                      ColorMode Color, llvm::raw_ostream &Out, llvm::raw_ostream &Err) {
+  ExpandedInputs In = expandInputs(Inputs);
+  for (const std::string &Dir : In.EmptyFolders)
+    Err << "deployc: error: no .deploy files in `" << Dir << "`\n";
+  if (!In.EmptyFolders.empty())
+    return ExitUsage;
+  // --diff writes nothing either: it is --check that shows the change.
+  Check = Check || Diff;
   SourceManager SM;
   DiagnosticEngine Diags(SM);
   int Result = ExitSuccess;
   std::vector<std::string> Changed;
-  for (const std::string &Path : Inputs) {
+  for (const std::string &Path : In.Files) {
     auto Text = Path == "-" ? readStandardInput() : readInputFile(Path);
     if (!Text) {
       Diags.report(DiagID::CannotReadFile, {}, {Path, llvm::toString(Text.takeError())});
@@ -289,6 +374,8 @@ int driver::runFormat(const std::vector<std::string> &Inputs, bool Check,
     if (Path == "-") {
       if (Check && *Formatted != Original) {
         Changed.push_back("<stdin>");
+        if (Diff)
+          printUnifiedDiff(Out, "<stdin>", Original, *Formatted);
         continue;
       }
       if (!Check)
@@ -298,6 +385,8 @@ int driver::runFormat(const std::vector<std::string> &Inputs, bool Check,
     if (*Formatted == Original)
       continue;
     Changed.push_back(Path);
+    if (Diff)
+      printUnifiedDiff(Out, Path, Original, *Formatted);
     if (Check)
       continue;
     // Replace the file by rename so an interrupted run never truncates it.
@@ -318,10 +407,11 @@ int driver::runFormat(const std::vector<std::string> &Inputs, bool Check,
       Result = ExitUsage;
     }
   }
-  renderDiagnosticsText(Err, SM, Diags.getDiagnostics(), Err.has_colors());
+  renderDiagnosticsText(Err, SM, Diags.getDiagnostics(), useColor(Color, Err));
   if (Check) {
-    for (const std::string &P : Changed)
-      Out << P << "\n";
+    if (!Diff)
+      for (const std::string &P : Changed)
+        Out << P << "\n";
     if (!Changed.empty())
       Result = std::max(Result, int(ExitErrors));
   }

@@ -78,6 +78,8 @@ static cl::list<std::string> FmtInputs(cl::Positional, cl::desc("<file.deploy>..
                                        cl::OneOrMore, cl::sub(FmtCmd));
 static cl::opt<bool> FmtCheck("check", cl::desc("List files that would change; exit 1 if any"),
                               cl::sub(FmtCmd), cl::cat(DeploycCategory));
+static cl::opt<bool> FmtDiff("diff", cl::desc("Print what would change as a unified diff; exit 1 if anything would"),
+                             cl::sub(FmtCmd), cl::cat(DeploycCategory));
 static cl::opt<bool> LspLitTest("lit-test",
                                 cl::desc("Read ---separated messages without headers (tests)"),
                                 cl::sub(LspCmd), cl::cat(DeploycCategory));
@@ -179,7 +181,7 @@ static cl::opt<driver::ColorMode> Color(
     cl::values(clEnumValN(driver::ColorMode::Auto, "auto", "when stderr is a terminal"),
                clEnumValN(driver::ColorMode::Always, "always", "always"),
                clEnumValN(driver::ColorMode::Never, "never", "never")),
-    cl::sub(CheckCmd), cl::sub(EvalCmd), cl::sub(DumpASTCmd), cl::sub(EmitCmd),
+    cl::sub(CheckCmd), cl::sub(EvalCmd), cl::sub(DumpASTCmd), cl::sub(EmitCmd), cl::sub(FmtCmd),
     cl::cat(DeploycCategory));
 static cl::opt<bool> Verify("verify",
                             cl::desc("Check diagnostics against `expected-error` comments"),
@@ -336,7 +338,7 @@ int main(int argc, char **argv) {
       LO.LitTest = LspLitTest;
       Result = lsp::runLanguageServer(std::cin, std::cout, LO);
     } else if (FmtCmd) {
-      Result = runFormat(FmtInputs, FmtCheck, outs(), errs());
+      Result = runFormat(FmtInputs, FmtCheck, FmtDiff, Color, outs(), errs());
     } else if (DumpASTCmd) {
       Opts.Inputs = DumpInputs;
       Result = runDumpAST(Opts, outs(), errs());

@@ -53,6 +53,10 @@ std::string findStdlib(llvm::StringRef Explicit);
 /// going to a stdlib definition.
 std::string findInstalledStdlib(llvm::StringRef Argv0, void *MainAddr);
 
+/// `deployc check`: each file and folder of Opts.Inputs is checked in the
+/// programs it belongs to (findPrograms in Inputs.h), each program once, and
+/// their diagnostics are merged, identical ones printed once. With Verify the
+/// inputs form one program, as given.
 int runCheck(const DriverOptions &Opts, llvm::raw_ostream &Out, llvm::raw_ostream &Err);
 int runEval(const DriverOptions &Opts, llvm::raw_ostream &Out, llvm::raw_ostream &Err);
 int runDumpAST(const DriverOptions &Opts, llvm::raw_ostream &Out, llvm::raw_ostream &Err);
@@ -61,9 +65,11 @@ int runDumpAST(const DriverOptions &Opts, llvm::raw_ostream &Out, llvm::raw_ostr
 int runEmit(const DriverOptions &Opts, unsigned Targets, llvm::StringRef OutDir,
             llvm::raw_ostream &Out, llvm::raw_ostream &Err);
 /// `deployc fmt`: rewrites files in place, or with Check only lists those that
-/// would change (exit 1 when any would). "-" formats stdin to stdout.
-int runFormat(const std::vector<std::string> &Inputs, bool Check, llvm::raw_ostream &Out,
-              llvm::raw_ostream &Err);
+/// would change (exit 1 when any would), or with Diff prints the change as a
+/// unified diff instead of the list. "-" formats stdin to stdout; a folder
+/// means the .deploy files under it (see Inputs.h).
+int runFormat(const std::vector<std::string> &Inputs, bool Check, bool Diff, ColorMode Color,
+              llvm::raw_ostream &Out, llvm::raw_ostream &Err);
 /// Options of the commands that use the state store and the vault.
 struct StateOptions {
   std::string StatePath;    ///< --state; default .deployc/state.db beside the spec
