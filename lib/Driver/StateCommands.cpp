@@ -191,6 +191,38 @@ targetFor(const StateOptions &SO, const OpenState &S, llvm::StringRef Env, inter
   return interp::makeTarget(SO.Target);
 }
 
+/// The channels and the drift notify list of a recorded configuration; false
+/// (and nothing) when they are malformed. nlohmann throws on values of the
+/// wrong type: a damaged state must not end the process, so they end here.
+bool notificationsOf(const std::string &ConfigText, std::vector<plan::Channel> &Channels,
+                     std::vector<std::string> &Notify) {
+  try {
+    json Config = json::parse(ConfigText, nullptr, false);
+    if (!Config.is_object())
+      return true;
+    json ChannelsJ = Config.value("channels", json::object());
+    for (auto &[Name, C] : ChannelsJ.items()) {
+      plan::Channel Ch;
+      Ch.Name = Name;
+      Ch.Webhook = C.value("webhook", "");
+      if (C.contains("command"))
+        Ch.Command = C["command"].get<std::vector<std::string>>();
+      Channels.push_back(Ch);
+    }
+    json Settings = Config.value("settings", json::object());
+    json Drift = Settings.value("drift", json::object());
+    for (const json *Src : {&Drift, &Settings})
+      if (Src->contains("notify"))
+        for (const json &N : (*Src)["notify"])
+          Notify.push_back(N.get<std::string>());
+  } catch (const json::exception &) {
+    Channels.clear();
+    Notify.clear();
+    return false;
+  }
+  return true;
+}
+
 bool isLocal(const StateOptions &SO) { return SO.Target.empty() || SO.Target == "local"; }
 
 plan::ExecutionPlan makePlan(Compiled &CE, OpenState &S) {
@@ -342,26 +374,10 @@ int driver::runDrift(const StateOptions &SO, llvm::StringRef Env, llvm::raw_ostr
   // Channels and the notify list come from the applied configuration.
   std::vector<plan::Channel> Channels;
   std::vector<std::string> Notify;
-  if (auto Last = S->Store->lastSucceeded(Env.str())) {
-    json Config = json::parse(Last->Config, nullptr, false);
-    if (Config.is_object()) {
-      json ChannelsJ = Config.value("channels", json::object());
-      for (auto &[Name, C] : ChannelsJ.items()) {
-        plan::Channel Ch;
-        Ch.Name = Name;
-        Ch.Webhook = C.value("webhook", "");
-        if (C.contains("command"))
-          Ch.Command = C["command"].get<std::vector<std::string>>();
-        Channels.push_back(Ch);
-      }
-      json Settings = Config.value("settings", json::object());
-      json Drift = Settings.value("drift", json::object());
-      for (const json *Src : {&Drift, &Settings})
-        if (Src->contains("notify"))
-          for (const json &N : (*Src)["notify"])
-            Notify.push_back(N.get<std::string>());
-    }
-  }
+  if (auto Last = S->Store->lastSucceeded(Env.str()))
+    if (!notificationsOf(Last->Config, Channels, Notify))
+      Err << "deployc: warning: the channels recorded with revision " << Last->Id
+          << " are malformed; no channel is notified\n";
   interp::Engine E{*S->Store, V.get(), actorOf(SO), Out};
   auto D = interp::drift(E, Env.str(), **T, Channels, Notify);
   if (!D)

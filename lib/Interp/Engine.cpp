@@ -564,24 +564,33 @@ llvm::Expected<DriftReport> interp::drift(Engine &E, const std::string &Env, Tar
   D.Findings = std::move(*Findings);
   // The drift policy of the applied configuration: a severity per field
   // class, and an action per severity; the highest severity found decides.
-  json Config = json::parse(Last->Config, nullptr, false);
-  json Policy = Config.is_object() ? Config["settings"].value("drift", json::object()) : json();
-  if (!Policy.is_object())
-    Policy = json::object();
-  json Severities = Policy.value("severity", json::object());
+  // nlohmann throws on values of the wrong type: a damaged policy is the
+  // default one (medium, report), not the end of the process.
   static const std::vector<std::string> Order{"info", "low", "medium", "high", "critical"};
   auto rank = [&](const std::string &S) {
     return std::find(Order.begin(), Order.end(), S) - Order.begin();
   };
-  int Highest = -1;
-  for (const DriftFinding &F : D.Findings) {
-    std::string Sev = Severities.value(F.Class, "medium");
-    if (int(rank(Sev)) > Highest) {
-      Highest = rank(Sev);
-      D.Severity = Sev;
+  try {
+    json Config = json::parse(Last->Config, nullptr, false);
+    json Policy = Config.is_object() ? Config["settings"].value("drift", json::object()) : json();
+    if (!Policy.is_object())
+      Policy = json::object();
+    json Severities = Policy.value("severity", json::object());
+    int Highest = -1;
+    for (const DriftFinding &F : D.Findings) {
+      std::string Sev = Severities.value(F.Class, "medium");
+      if (int(rank(Sev)) > Highest) {
+        Highest = rank(Sev);
+        D.Severity = Sev;
+      }
     }
+    D.Action = Policy.value("actions", json::object()).value(D.Severity, std::string("report"));
+  } catch (const json::exception &) {
+    D.Severity = "medium";
+    D.Action = "report";
+    E.Log << "  the drift policy recorded with revision " << Last->Id
+          << " is malformed: severity medium, action report\n";
   }
-  D.Action = Policy.value("actions", json::object()).value(D.Severity, std::string("report"));
   if (!D.found())
     return D;
   E.State.recordDrift(Env, D.Findings.size(), D.Severity);

@@ -222,7 +222,7 @@ def _():
     run("audit", "--verify", "--state", ".deployc/state.db")
 
 
-@scenario("a revision whose files are not all text is no crash for drift and repair")
+@scenario("a revision whose files, channels or policy have the wrong types is no crash")
 def _():
     fresh()
     apply()
@@ -232,6 +232,15 @@ def _():
     p = run("drift", "--env", "dev", "--target", "dir:out", "--state", ".deployc/state.db",
             check=False)
     assert p.returncode == 1 and "drift in environment" in p.stdout, (p.returncode, p.stderr)
+    # Channels and a drift policy of the wrong types: defaults and a warning.
+    c.execute("""UPDATE revisions SET config = '{"channels": {"ops": {"command": 5}},
+                 "settings": {"drift": {"severity": {"config": 7}}}}'""")
+    c.commit()
+    p = run("drift", "--env", "dev", "--target", "dir:out", "--state", ".deployc/state.db",
+            check=False)
+    assert p.returncode == 1 and "severity medium, action report" in p.stdout, \
+        (p.returncode, p.stdout, p.stderr)
+    assert "channels recorded with revision 1 are malformed" in p.stderr, p.stderr
 
 
 @scenario("audit log tampering is detected")
