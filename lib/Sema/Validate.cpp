@@ -270,7 +270,13 @@ const NameForm CacheIdForm{"cache id", "^[A-Za-z0-9_.:/-]+$", "_.:/-",
 std::string nameProblem(const NameForm &Form, llvm::StringRef S) {
   if (S.empty())
     return "an empty string";
-  llvm::Regex R(Form.Pattern);
+  // Compiled once: this runs for every build of every environment.
+  static const llvm::Regex User(UserForm.Pattern), EnvName(EnvNameForm.Pattern),
+      SecretId(SecretIdForm.Pattern), CacheId(CacheIdForm.Pattern);
+  const llvm::Regex &R = &Form == &UserForm      ? User
+                         : &Form == &EnvNameForm ? EnvName
+                         : &Form == &SecretIdForm ? SecretId
+                                                  : CacheId;
   if (matches(R, S))
     return "";
   for (char C : S)
