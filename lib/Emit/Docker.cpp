@@ -53,7 +53,9 @@ std::string word(llvm::StringRef S) {
 /// A JSON array of strings, `["a", "b"]`: Dockerfile exec form. CMD,
 /// ENTRYPOINT and RUN take the strings as they are; COPY (Expanded) passes
 /// each through the word lexer after decoding, so its `\`, `$` and quotes are
-/// backslash-escaped first.
+/// backslash-escaped first. `<` is written `\u003c`: BuildKit looks for
+/// heredocs only outside exec form, but other Dockerfile parsers
+/// (dockerfile-ast, which editors use) read a `<<` in one as a heredoc too.
 std::string execForm(const std::vector<std::string> &Args, bool Expanded = false) {
   std::string S = "[";
   for (size_t I = 0; I < Args.size(); ++I) {
@@ -63,7 +65,11 @@ std::string execForm(const std::vector<std::string> &Args, bool Expanded = false
         Arg += '\\';
       Arg += C;
     }
-    S += (I ? ", " : "") + json(Arg).dump();
+    std::string Quoted = json(Arg).dump();
+    std::string Safe;
+    for (char C : Quoted)
+      Safe += C == '<' ? std::string("\\u003c") : std::string(1, C);
+    S += (I ? ", " : "") + Safe;
   }
   return S + "]";
 }
