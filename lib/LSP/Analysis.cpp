@@ -199,6 +199,10 @@ std::string Analysis::uriOf(FileID F) const {
   return uriFromPath(SM.getPath(F));
 }
 
+bool Analysis::isEmbeddedStdlib(FileID F) const {
+  return StdlibPath.empty() && findEmbeddedStdlibFile(SM.getPath(F)).has_value();
+}
+
 json Analysis::range(SourceRange R) const {
   llvm::StringRef Text = SM.getBuffer(R.File);
   Position B = positionAt(Text, R.Begin), E = positionAt(Text, R.End);
@@ -232,7 +236,7 @@ json Analysis::diagnostics() const {
     J["message"] = D.Message;
     json Related = json::array();
     for (const DiagNote &N : D.Notes)
-      if (N.Range.isValid())
+      if (N.Range.isValid() && !isEmbeddedStdlib(N.Range.File))
         Related.push_back({{"location", location(N.Range)}, {"message", N.Message}});
     if (!Related.empty())
       J["relatedInformation"] = Related;
@@ -622,11 +626,8 @@ json Analysis::definition(Position Pos) const {
   }
   if (!T->D)
     return nullptr;
-  // The embedded stdlib has no file an editor could open (hover still shows
-  // the declaration); an installed copy on disk does.
-  if (const Module *M = Prog->getModule(T->D); M && M->IsStdlib && StdlibPath.empty())
-    return nullptr;
-  if (const Ident *N = declName(T->D))
+  // Hover still shows a declaration of the embedded stdlib.
+  if (const Ident *N = declName(T->D); N && !isEmbeddedStdlib(N->Range.File))
     return location(N->Range);
   return nullptr;
 }
@@ -655,10 +656,11 @@ json Analysis::references(Position Pos, bool IncludeDeclaration) const {
     return json::array();
   json Out = json::array();
   if (IncludeDeclaration)
-    if (const Ident *N = declName(T->D))
+    if (const Ident *N = declName(T->D); N && !isEmbeddedStdlib(N->Range.File))
       Out.push_back(location(N->Range));
   for (auto &[F, R] : referencesTo(T->D))
-    Out.push_back(location(R));
+    if (!isEmbeddedStdlib(F))
+      Out.push_back(location(R));
   return Out;
 }
 

@@ -83,6 +83,9 @@ private:
   json range(SourceRange R) const;
   const sema::EnvironmentModel *environment() const;
   std::string uriOf(FileID F) const;
+  /// Whether F is a stdlib file built into the binary: it has no file an
+  /// editor could open, so no location points into it.
+  bool isEmbeddedStdlib(FileID F) const;
 
   std::string Uri;
   std::string MainUri;
