@@ -16,10 +16,12 @@
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Process.h"
+#include "llvm/Support/Signals.h"
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <optional>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <set>
 
@@ -337,6 +339,63 @@ int driver::runEmit(const DriverOptions &Opts, unsigned Targets, llvm::StringRef
   return finish(ExitSuccess);
 }
 
+/// Replaces the file at Path by Text the way an editor saving it would: a
+/// symlink is followed and the file it names replaced, the link itself kept;
+/// the new file gets the old one's permission bits (and owner, for root); it
+/// is written to a temporary file beside the target, synced, then renamed
+/// over it, so an interrupted or failed run leaves the old file whole and no
+/// temporary file behind.
+static llvm::Error replaceFile(llvm::StringRef Path, llvm::StringRef Text) {
+  auto failure = [](int Errno) {
+    return llvm::createStringError(std::error_code(Errno, std::generic_category()),
+                                   std::strerror(Errno));
+  };
+  llvm::SmallString<256> Target;
+  if (std::error_code EC = llvm::sys::fs::real_path(Path, Target))
+    return llvm::errorCodeToError(EC);
+  struct stat Old;
+  if (::stat(Target.c_str(), &Old) != 0)
+    return failure(errno);
+  llvm::SmallString<256> Temp;
+  int FD;
+  if (std::error_code EC =
+          llvm::sys::fs::createUniqueFile(Target + ".deployc-fmt-%%%%%%", FD, Temp))
+    return llvm::errorCodeToError(EC);
+  llvm::sys::RemoveFileOnSignal(Temp);
+  auto fail = [&](int Errno) {
+    ::close(FD);
+    llvm::sys::fs::remove(Temp);
+    llvm::sys::DontRemoveFileOnSignal(Temp);
+    return failure(Errno);
+  };
+  // fchmod is not limited by the umask, which the new file's mode was.
+  if (::fchmod(FD, Old.st_mode & 07777) != 0)
+    return fail(errno);
+  if (::geteuid() == 0 && ::fchown(FD, Old.st_uid, Old.st_gid) != 0)
+    return fail(errno);
+  for (llvm::StringRef Rest = Text; !Rest.empty();) {
+    ssize_t N = ::write(FD, Rest.data(), Rest.size());
+    if (N < 0 && errno == EINTR)
+      continue;
+    if (N < 0)
+      return fail(errno);
+    Rest = Rest.drop_front(N);
+  }
+  if (::fsync(FD) != 0)
+    return fail(errno);
+  if (::close(FD) != 0) {
+    int Errno = errno;
+    llvm::sys::fs::remove(Temp);
+    llvm::sys::DontRemoveFileOnSignal(Temp);
+    return failure(Errno);
+  }
+  std::error_code EC = llvm::sys::fs::rename(Temp, Target);
+  if (EC)
+    llvm::sys::fs::remove(Temp);
+  llvm::sys::DontRemoveFileOnSignal(Temp);
+  return llvm::errorCodeToError(EC);
+}
+
 int driver::runFormat(const std::vector<std::string> &Inputs, bool Check, bool Diff,
                       ColorMode Color, llvm::raw_ostream &Out, llvm::raw_ostream &Err) {
   ExpandedInputs In = expandInputs(Inputs);
@@ -389,21 +448,8 @@ int driver::runFormat(const std::vector<std::string> &Inputs, bool Check, bool D
       printUnifiedDiff(Out, Path, Original, *Formatted);
     if (Check)
       continue;
-    // Replace the file by rename so an interrupted run never truncates it.
-    llvm::SmallString<256> Temp;
-    int FD;
-    if (auto EC = llvm::sys::fs::createUniqueFile(Path + ".deployc-fmt-%%%%%%", FD, Temp)) {
-      Diags.report(DiagID::CannotWriteOutput, {}, {Path, EC.message()});
-      Result = ExitUsage;
-      continue;
-    }
-    {
-      llvm::raw_fd_ostream OS(FD, /*shouldClose=*/true);
-      OS << *Formatted;
-    }
-    if (auto EC = llvm::sys::fs::rename(Temp, Path)) {
-      llvm::sys::fs::remove(Temp);
-      Diags.report(DiagID::CannotWriteOutput, {}, {Path, EC.message()});
+    if (llvm::Error E = replaceFile(Path, *Formatted)) {
+      Diags.report(DiagID::CannotWriteOutput, {}, {Path, llvm::toString(std::move(E))});
       Result = ExitUsage;
     }
   }
