@@ -282,16 +282,26 @@ private:
   bool printsOnOneLine(SourceRange R) const {
     int Depth = 0;
     uint32_t PrevEnd = UINT32_MAX;
+    // Whether only comments came since the last `{` or `[`: an empty block
+    // or list prints on one line even when its closing bracket was on the
+    // next line (`{` NEWLINE `}` becomes `{ }`).
+    bool Empty = false;
     for (size_t I = Cur; I < Toks.size() && Toks[I].Range.Begin < R.End; ++I) {
       if (Toks[I].Range.Begin < R.Begin)
         continue;
-      if (Depth > 0 && PrevEnd != UINT32_MAX && !sameSourceLine(PrevEnd, Toks[I].Range.Begin))
-        return false;
       llvm::StringRef T = text(I);
-      if (T == "{" || T == "[")
+      bool Closes = T == "}" || T == "]";
+      if (Depth > 0 && PrevEnd != UINT32_MAX && !sameSourceLine(PrevEnd, Toks[I].Range.Begin) &&
+          !(Closes && Empty))
+        return false;
+      if (T == "{" || T == "[") {
         ++Depth;
-      else if ((T == "}" || T == "]") && Depth > 0)
-        --Depth;
+        Empty = true;
+      } else if (!isComment(I)) {
+        Empty = false;
+        if (Closes && Depth > 0)
+          --Depth;
+      }
       PrevEnd = Toks[I].Range.End;
     }
     return true;
@@ -310,9 +320,10 @@ private:
 
   void printBlock(const Block &B) {
     SourceRange R = B.getRange();
-    bool Inline = B.Entries.empty() || (writtenOnOneLine(R) && fits(R));
+    bool Inline = InlineDepth > 0 || B.Entries.empty() || (writtenOnOneLine(R) && fits(R));
     printToken(); // `{`
     if (Inline) {
+      ++InlineDepth;
       for (size_t I = 0; I < B.Entries.size(); ++I) {
         if (I)
           Out += " "; // Two spaces between entries on one line.
@@ -321,6 +332,7 @@ private:
       }
       printUntil(R.End - 1);
       printToken(); // `}`
+      --InlineDepth;
       return;
     }
     printTrailingComment();
@@ -507,15 +519,17 @@ private:
 
   void printList(const ListExpr &L) {
     SourceRange R = L.getRange();
-    bool Inline = L.Elements.empty() || (writtenOnOneLine(R) && fits(R));
+    bool Inline = InlineDepth > 0 || L.Elements.empty() || (writtenOnOneLine(R) && fits(R));
     printUntil(R.Begin);
     printToken(); // `[`
     if (Inline) {
+      ++InlineDepth;
       for (const Expr *El : L.Elements) {
         printUntil(El->getRange().Begin);
         printExpr(*El);
       }
       printUntil(R.End);
+      --InlineDepth;
       return;
     }
     printTrailingComment();
@@ -549,6 +563,11 @@ private:
   bool UnaryLast = false;
   bool ParamColon = false;
   bool InImport = false;
+  /// Inside a block or list printed on one line, everything nested stays on
+  /// that line too. Each is measured at its own column, and a nested one
+  /// expanded inside a one-line parent would make the second run expand the
+  /// parent as well: formatting twice would differ.
+  unsigned InlineDepth = 0;
   std::map<const Entry *, unsigned> AlignTo;
 };
 
