@@ -25,6 +25,30 @@ inline bool useColor(ColorMode Mode, llvm::raw_ostream &Err) {
   return false;
 }
 
+/// Whether D is a mistake on the command line rather than in the spec: an
+/// unknown `--env`, or a `--set` that is malformed, names no parameter or
+/// gives a value its type cannot read. check, eval and emit exit with 2 for
+/// them, like other usage errors, when the spec has no errors of its own: a
+/// spec that does not parse may have lost the environment named.
+/// Compared by their stable codes: naming their DiagIDs here would count as a
+/// second reporting place (test/check_diagnostics.py).
+inline bool isUsageDiagnostic(const Diagnostic &D) {
+  llvm::StringRef Code = D.getCode();
+  return Code == "D0002" || Code == "D0003" || Code == "D0004" || Code == "D0005";
+}
+
+/// Whether Diags hold a usage error (isUsageDiagnostic) and no other error.
+inline bool isUsageErrorOnly(llvm::ArrayRef<Diagnostic> Diags) {
+  bool Usage = false;
+  for (const Diagnostic &D : Diags) {
+    if (isUsageDiagnostic(D))
+      Usage = true;
+    else if (D.Sev == Severity::Error && D.ID != DiagID::TooManyErrors)
+      return false;
+  }
+  return Usage;
+}
+
 /// One run of the front end over the inputs.
 struct Compilation {
   explicit Compilation(const DriverOptions &Opts) : Opts(Opts), Diags(SM) {
@@ -100,6 +124,9 @@ struct Compilation {
     Prog = sema::runFrontEnd(SM, Diags, InputFiles, FO);
     return true;
   }
+
+  /// Whether the errors are usage errors only (isUsageErrorOnly).
+  bool hasUsageErrors() const { return isUsageErrorOnly(Diags.getDiagnostics()); }
 
   bool useColor(llvm::raw_ostream &Err) const { return driver::useColor(Opts.Color, Err); }
 

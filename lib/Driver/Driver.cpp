@@ -131,7 +131,7 @@ int driver::runCheck(const DriverOptions &Opts, llvm::raw_ostream &Out,
     renderDiagnosticsSARIF(Out, Merged, All, DEPLOYC_VERSION);
     break;
   }
-  if (!Loaded)
+  if (!Loaded || isUsageErrorOnly(All))
     return ExitUsage;
   return Errors ? ExitErrors : ExitSuccess;
 }
@@ -145,7 +145,7 @@ int driver::runEval(const DriverOptions &Opts, llvm::raw_ostream &Out,
   // Diagnostics go to stderr; JSON only when the configuration is sound.
   renderDiagnosticsText(Err, C.SM, C.Diags.getDiagnostics(), C.useColor(Err));
   renderDiagnosticSummary(Err, C.Diags.getNumErrors(), C.Diags.getNumWarnings());
-  if (!Loaded)
+  if (!Loaded || C.hasUsageErrors())
     return ExitUsage;
   if (C.Diags.hasErrors())
     return ExitErrors;
@@ -260,7 +260,7 @@ int driver::runEmit(const DriverOptions &Opts, unsigned Targets, llvm::StringRef
     renderDiagnosticSummary(Err, C.Diags.getNumErrors(), C.Diags.getNumWarnings());
     return Code;
   };
-  if (!Loaded)
+  if (!Loaded || C.hasUsageErrors())
     return finish(ExitUsage);
   if (C.Diags.hasErrors())
     return finish(ExitErrors);

@@ -707,11 +707,13 @@ int driver::runSecrets(const DriverOptions &Opts, const StateOptions &SO, llvm::
 
   if (Action == "set") {
     std::map<std::string, std::string> Values;
+    bool ReadStdin = false;
     for (size_t I = 1; I < Args.size(); ++I) {
       llvm::StringRef A = Args[I];
       auto [Name, Value] = A.split('=');
       if (!A.contains('='))
-        return fail(Err, "write components as NAME=VALUE (NAME=- reads the value from stdin)",
+        return fail(Err, "write components as NAME=VALUE (NAME=- reads the value from stdin, "
+                         "NAME=@FILE from a file)",
                     ExitUsage);
       const plan::SecretComponent *C = nullptr;
       for (const plan::SecretComponent &X : Sec->Components)
@@ -720,10 +722,28 @@ int driver::runSecrets(const DriverOptions &Opts, const StateOptions &SO, llvm::
       if (!C)
         return fail(Err, "secret type `" + Sec->TypeName + "` has no component `" + Name.str() +
                              "`", ExitUsage);
+      // Values need not be on the command line (shell history, ps): `-`
+      // reads stdin and `@FILE` a file, like Vault's CLI; `\@` starts a
+      // literal `@`. One line break at the end is not part of the value.
       std::string V = Value.str();
-      if (V == "-") {
-        auto In = llvm::MemoryBuffer::getSTDIN();
-        V = In ? llvm::StringRef((*In)->getBuffer()).rtrim("\r\n").str() : "";
+      if (V == "-" || llvm::StringRef(V).startswith("@")) {
+        if (V == "-" && ReadStdin)
+          return fail(Err, "only one component can read stdin (`" + Name.str() + "=-`)",
+                      ExitUsage);
+        ReadStdin |= V == "-";
+        auto In = V == "-" ? llvm::MemoryBuffer::getSTDIN()
+                           : llvm::MemoryBuffer::getFile(V.substr(1), /*IsText=*/true);
+        if (!In)
+          return fail(Err, "cannot read the value of component `" + Name.str() + "` from " +
+                               (V == "-" ? std::string("stdin") : "`" + V.substr(1) + "`") +
+                               ": " + In.getError().message(),
+                      ExitUsage);
+        llvm::StringRef Text = (*In)->getBuffer();
+        if (!Text.consume_back("\r\n"))
+          Text.consume_back("\n");
+        V = Text.str();
+      } else if (llvm::StringRef(V).startswith("\\@")) {
+        V = V.substr(1);
       }
       if (C->Type == "port" || C->Type == "int") {
         int64_t N;

@@ -22,6 +22,17 @@ namespace {
 
 class Evaluator {
 public:
+  /// "; parameters are `a`, `b`", or that the spec declares none: an unknown
+  /// --env or --set names the choices.
+  static std::string listChoices(llvm::StringRef What, const std::vector<std::string> &Names) {
+    if (Names.empty())
+      return ("; the spec declares no " + What).str();
+    std::string S = ("; " + What + " are ").str();
+    for (size_t I = 0; I < Names.size(); ++I)
+      S += (I ? ", `" : "`") + Names[I] + "`";
+    return S;
+  }
+
   Evaluator(Program &P, const FrontEndOptions &Opts) : P(P), Diags(P.Diags), Opts(Opts) {}
 
   void run(llvm::function_ref<void(EnvironmentModel &)> OnEvaluated) {
@@ -36,11 +47,8 @@ public:
         for (const BlockDecl *D : Envs)
           Names.push_back(D->Name.Name);
         std::string Hint = didYouMean(Opts.OnlyEnvironment, Names);
-        if (Hint.empty() && !Names.empty()) {
-          Hint = "; environments are ";
-          for (size_t I = 0; I < Names.size(); ++I)
-            Hint += (I ? ", `" : "`") + Names[I] + "`";
-        }
+        if (Hint.empty())
+          Hint = listChoices("environments", Names);
         Diags.report(DiagID::UnknownEnvironment, {}, {Opts.OnlyEnvironment, Hint});
         return;
       }
@@ -80,7 +88,9 @@ private:
     for (auto &[Name, Text] : Opts.Overrides) {
       auto It = ByName.find(Name);
       if (It == ByName.end()) {
-        Diags.report(DiagID::UnknownParamOverride, {}, {Name, didYouMean(Name, Names)});
+        std::string Hint = didYouMean(Name, Names);
+        Diags.report(DiagID::UnknownParamOverride, {},
+                     {Name, Hint.empty() ? listChoices("parameters", Names) : Hint});
         continue;
       }
       const Type *T = P.ParamTypes.lookup(It->second);
