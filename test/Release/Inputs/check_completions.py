@@ -2,10 +2,9 @@
 
 Usage: check_completions.py DEPLOYC BASH_COMPLETION
 
-For every subcommand in `deployc --help`, completing `deployc SUB -` in bash
-must offer exactly the options `deployc SUB --help-list` prints (a listing
-the generator does not read), and completing the first word must offer
-exactly the subcommands.
+For every command in `deployc help`, completing `deployc SUB -` in bash must
+offer exactly the options `deployc SUB --help` prints (every spelling, short
+and long), and completing the first word must offer exactly the commands.
 """
 import re
 import subprocess
@@ -28,16 +27,19 @@ def help_text(*args):
     return subprocess.run([deployc, *args], check=True, capture_output=True, text=True).stdout
 
 
-top = help_text("--help")
-subs = sorted(re.findall(r"^  ([a-z][\w-]*) +- ", top.split("SUBCOMMANDS:")[1], re.M))
+top = help_text("help")
+subs = sorted(re.findall(r"^  ([a-z][\w-]*)  ", top.split("Commands:")[1].split("\n\n")[0], re.M))
 problems = []
 if complete("deployc", "") != subs:
     problems.append("subcommands: %s != %s" % (complete("deployc", ""), subs))
 for sub in subs:
-    listed = sorted(set(re.findall(r"^  (-{1,2}[A-Za-z][\w-]*)", help_text(sub, "--help-list"), re.M)))
+    listed = set()
+    for spellings in re.findall(r"^  (-[^ ,]*(?:, -[^ ,]*)?)", help_text(sub, "--help"), re.M):
+        listed.update(spellings.split(", "))
+    listed = sorted(listed)
     offered = complete("deployc", sub, "-")
     if offered != listed:
-        problems.append("%s: offered %s, --help-list has %s" % (sub, offered, listed))
+        problems.append("%s: offered %s, --help lists %s" % (sub, offered, listed))
 if problems:
     sys.exit("\n".join(problems))
 print("completions match for %d subcommands" % len(subs))
