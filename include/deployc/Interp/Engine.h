@@ -6,7 +6,9 @@
 // transaction, rollback to an earlier revision, drift against the last one,
 // and backups of state and vault. Targets: this machine (`local`, Local.h),
 // whose agent runs the workloads and whose rollouts the engine drives, and a
-// GitOps folder (`dir:PATH`) that a controller such as Argo CD or Flux watches.
+// GitOps folder (`dir:PATH`) that a controller such as Argo CD or Flux watches,
+// whose switch is written ahead (RenderJournal) and repaired by the next
+// command when a process dies in it (repairInterrupted).
 //
 //===----------------------------------------------------------------------===//
 #ifndef DEPLOYC_INTERP_ENGINE_H

@@ -3,7 +3,8 @@
 // Everything deployc has done, in one SQLite file (`.deployc/state.db` by
 // default): applied revisions with their configuration (secrets as references
 // only), plan, rendered files, actor, times and outcome; one lock row per
-// environment; a hash-chained audit log; drift findings. Every change is one
+// environment; a hash-chained audit log; drift findings; the write-ahead
+// record of a folder switch in progress (PendingSwitch). Every change is one
 // transaction, so killing the process at any point leaves either the old or
 // the new state, never half of one.
 //
