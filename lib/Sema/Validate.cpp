@@ -129,14 +129,21 @@ std::string describeChar(char C) {
   }
   if (isControl(C))
     return "the control character U+00" + llvm::utohexstr(static_cast<unsigned char>(C), false, 2);
+  // One byte of a UTF-8 sequence is not text a message can show.
+  if (static_cast<unsigned char>(C) >= 0x80)
+    return "a non-ASCII character";
   return "`" + std::string(1, C) + "`";
 }
 
 /// A value as messages show it: control characters escaped, long ones cut, so
 /// that a diagnostic about a newline is itself one line.
 std::string shown(llvm::StringRef S) {
+  size_t Keep = std::min<size_t>(S.size(), 60);
+  // Cut between UTF-8 sequences, never inside one.
+  while (Keep < S.size() && Keep > 0 && (static_cast<unsigned char>(S[Keep]) & 0xC0) == 0x80)
+    --Keep;
   std::string Out;
-  for (char C : S.take_front(60)) {
+  for (char C : S.take_front(Keep)) {
     if (C == '\n')
       Out += "\\n";
     else if (C == '\r')
@@ -148,15 +155,13 @@ std::string shown(llvm::StringRef S) {
     else
       Out += C;
   }
-  if (S.size() > 60)
+  if (Keep < S.size())
     Out += "...";
   return Out;
 }
 
 /// "a newline in `v`": what a check found, for the messages.
 std::string foundIn(char C, llvm::StringRef S) { return describeChar(C) + " in `" + shown(S) + "`"; }
-
-bool matches(const llvm::Regex &R, llvm::StringRef S) { return R.match(S); }
 
 /// Why Ref is not a Docker image reference (distribution/reference grammar:
 /// `[host[:port]/]path[:tag][@algorithm:hex]`), or "" when it is one.
@@ -177,14 +182,14 @@ std::string imageReferenceProblem(llvm::StringRef Ref) {
   if (At != llvm::StringRef::npos) {
     llvm::StringRef D = Ref.drop_front(At + 1);
     Name = Ref.take_front(At);
-    if (!matches(Digest, D) || D.size() - D.find(':') - 1 < 32)
+    if (!Digest.match(D) || D.size() - D.find(':') - 1 < 32)
       return "digest `" + shown(D) + "`, not `algorithm:hex` with at least 32 hex digits";
   }
   size_t Slash = Name.rfind('/'), Colon = Name.rfind(':');
   if (Colon != llvm::StringRef::npos && (Slash == llvm::StringRef::npos || Colon > Slash)) {
     llvm::StringRef T = Name.drop_front(Colon + 1);
     Name = Name.take_front(Colon);
-    if (!matches(Tag, T) || T.size() > 128)
+    if (!Tag.match(T) || T.size() > 128)
       return "tag `" + shown(T) +
              "`, not 1 to 128 letters, digits, `_`, `.` and `-` starting with a letter, digit or `_`";
   }
@@ -197,14 +202,14 @@ std::string imageReferenceProblem(llvm::StringRef Ref) {
   // it has a `.` or `:`, is `localhost`, or is not lower case.
   if (Parts.size() > 1 && (Parts[0].contains('.') || Parts[0].contains(':') ||
                            Parts[0] == "localhost" || Parts[0].lower() != Parts[0])) {
-    if (!matches(Host, Parts[0]))
+    if (!Host.match(Parts[0]))
       return "registry `" + shown(Parts[0]) + "`, not a host name or `[IPv6]` with an optional `:port`";
     First = 1;
   }
   for (llvm::StringRef P : llvm::makeArrayRef(Parts).drop_front(First)) {
     if (P.empty())
       return "an empty path component in `" + shown(Name) + "`";
-    if (matches(Component, P))
+    if (Component.match(P))
       continue;
     if (P.lower() != P)
       return "upper-case letters in `" + shown(P) + "`";
@@ -277,7 +282,7 @@ std::string nameProblem(const NameForm &Form, llvm::StringRef S) {
                          : &Form == &EnvNameForm ? EnvName
                          : &Form == &SecretIdForm ? SecretId
                                                   : CacheId;
-  if (matches(R, S))
+  if (R.match(S))
     return "";
   for (char C : S)
     if (!llvm::isAlnum(C) && !llvm::StringRef(Form.Punctuation).contains(C))
