@@ -1,4 +1,4 @@
-//===- Version.h - The tool's version and commit -------------------*- C++ -*-===//
+//===- Version.h - The tool's version and commit ----------------*- C++ -*-===//
 //
 // Defined in a source generated at build time (cmake/GenerateVersion.cmake),
 // so that a new commit rebuilds one small file.

@@ -1,4 +1,4 @@
-//===- EmbeddedStdlib.h - The standard library compiled into deployc -*- C++ -*-===//
+//===- EmbeddedStdlib.h - The stdlib compiled into deployc ------*- C++ -*-===//
 //
 // stdlib/*.deploy is embedded at build time, so a copied or installed binary
 // needs no files beside it. The front end reads these texts whenever no
