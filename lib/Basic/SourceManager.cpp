@@ -168,31 +168,33 @@ static llvm::Error readBounded(int FD, std::string &Out) {
   }
 }
 
+static llvm::Error notRegularFile(mode_t Mode) {
+  return inputError(EINVAL,
+                    llvm::Twine("it is ") + describeFileType(Mode) + ", not a regular file");
+}
+
 llvm::Expected<std::string> deployc::readInputFile(llvm::StringRef Path) {
   std::string Name = Path.str();
+  // Devices are refused before they are opened: opening some (a tape, a
+  // serial line) already does something. A socket cannot be opened at all.
+  struct stat St;
+  if (::stat(Name.c_str(), &St) == 0 && !S_ISREG(St.st_mode))
+    return notRegularFile(St.st_mode);
   int FD;
   do
     FD = ::open(Name.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   while (FD < 0 && errno == EINTR);
-  if (FD < 0) {
-    int Errno = errno;
-    // A socket cannot be opened at all (ENXIO): name what it is instead.
-    struct stat St;
-    if (::stat(Name.c_str(), &St) == 0 && !S_ISREG(St.st_mode))
-      return inputError(Errno, llvm::Twine("it is ") + describeFileType(St.st_mode) +
-                                   ", not a regular file");
-    return inputError(Errno, std::strerror(Errno));
-  }
+  if (FD < 0)
+    return inputError(errno, std::strerror(errno));
   struct FDCloser {
     int FD;
     ~FDCloser() { ::close(FD); }
   } Closer{FD};
-  struct stat St;
+  // Checked again on what was opened: the path may have been replaced since.
   if (::fstat(FD, &St) != 0)
     return inputError(errno, std::strerror(errno));
   if (!S_ISREG(St.st_mode))
-    return inputError(EINVAL, llvm::Twine("it is ") + describeFileType(St.st_mode) +
-                                  ", not a regular file");
+    return notRegularFile(St.st_mode);
   if (uint64_t(St.st_size) > MaxInputFileSize)
     return inputError(EFBIG,
                       "it is " + llvm::Twine(uint64_t(St.st_size)) + " bytes, " + overLimit());

@@ -3,10 +3,13 @@
 #include "deployc/Basic/SourceManager.h"
 #include "llvm/ADT/SmallString.h"
 #include "llvm/Support/FileSystem.h"
+#include <cstring>
 #include <fcntl.h>
 #include <fstream>
 #include <gtest/gtest.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 using namespace deployc;
@@ -101,6 +104,17 @@ TEST(ReadInputFileTest, RefusesWhatIsNotARegularFile) {
   EXPECT_EQ(readError(D.Path), "it is a directory, not a regular file");
   EXPECT_EQ(readError("/dev/zero"), "it is a character device, not a regular file");
   EXPECT_EQ(readError("/dev/urandom"), "it is a character device, not a regular file");
+  // A socket cannot even be opened (ENXIO); the reason still says what it is.
+  int Sock = ::socket(AF_UNIX, SOCK_STREAM, 0);
+  ASSERT_GE(Sock, 0);
+  sockaddr_un Addr{};
+  Addr.sun_family = AF_UNIX;
+  std::string SockPath = D.file("sock");
+  ASSERT_LT(SockPath.size(), sizeof Addr.sun_path);
+  std::strcpy(Addr.sun_path, SockPath.c_str());
+  ASSERT_EQ(::bind(Sock, reinterpret_cast<sockaddr *>(&Addr), sizeof Addr), 0);
+  EXPECT_EQ(readError(SockPath), "it is a socket, not a regular file");
+  ::close(Sock);
 }
 
 TEST(ReadInputFileTest, RefusesAFileOverTheLimitBeforeReadingIt) {
