@@ -1459,13 +1459,11 @@ AgentClient::open(const std::string &StatePath, const std::string &DeploycPath, 
   std::string StateDir = stateFolder(StatePath);
   std::string LogPath = StateDir + "/agent.log";
   int Fd = connectSocket(Sock);
-  pid_t Stopped = Fd < 0 ? stoppedAgentPid(StatePath) : 0;
-  if (Fd < 0 && !Start && Stopped)
-    return llvm::make_error<AgentStoppedError>(Stopped, LogPath);
+  if (Fd < 0 && !Start)
+    if (pid_t Stopped = stoppedAgentPid(StatePath))
+      return llvm::make_error<AgentStoppedError>(Stopped, LogPath);
   if (Fd < 0 && Start) {
     llvm::sys::fs::create_directories(StateDir);
-    // Built before fork, as the child may only make async-signal-safe calls.
-    std::string State = StatePath;
     pid_t Pid = fork();
     if (Pid == 0) {
       // A daemon: its own session, so the caller's terminal and exit do not
@@ -1475,7 +1473,7 @@ AgentClient::open(const std::string &StatePath, const std::string &DeploycPath, 
       if (fork() != 0)
         _exit(0);
       setUpChildDescriptors(LogPath.c_str());
-      execl(DeploycPath.c_str(), DeploycPath.c_str(), "agent", "--state", State.c_str(),
+      execl(DeploycPath.c_str(), DeploycPath.c_str(), "agent", "--state", StatePath.c_str(),
             (char *)nullptr);
       _exit(127);
     }
@@ -1508,12 +1506,11 @@ AgentClient::open(const std::string &StatePath, const std::string &DeploycPath, 
   C.Fd = Fd;
   C.ServerPid = Cred.pid;
   C.LogPath = LogPath;
-  C.Replaced = Stopped;
   return std::optional<AgentClient>(std::move(C));
 }
 
 AgentClient::AgentClient(AgentClient &&O) noexcept
-    : Fd(O.Fd), ServerPid(O.ServerPid), Replaced(O.Replaced), Lost(O.Lost),
+    : Fd(O.Fd), ServerPid(O.ServerPid), Lost(O.Lost),
       LogPath(std::move(O.LogPath)), Buffer(std::move(O.Buffer)) {
   O.Fd = -1;
 }
@@ -1521,7 +1518,6 @@ AgentClient::AgentClient(AgentClient &&O) noexcept
 AgentClient &AgentClient::operator=(AgentClient &&O) noexcept {
   std::swap(Fd, O.Fd);
   std::swap(ServerPid, O.ServerPid);
-  std::swap(Replaced, O.Replaced);
   std::swap(Lost, O.Lost);
   std::swap(LogPath, O.LogPath);
   std::swap(Buffer, O.Buffer);

@@ -75,9 +75,6 @@ public:
 
   /// The connection broke: the agent is gone; connect again to restart it.
   bool lost() const { return Lost; }
-  /// The pid of a killed agent this connection's agent was started to
-  /// replace; 0 when none was.
-  int replacedAgent() const { return Replaced; }
 
 private:
   AgentClient() = default;
@@ -86,7 +83,6 @@ private:
   llvm::Error connectionLost();
   int Fd = -1;
   int ServerPid = 0; ///< From the peer credentials.
-  int Replaced = 0;
   bool Lost = false;
   std::string LogPath; ///< agent.log, named in the error when it is lost.
   std::string Buffer;
