@@ -124,6 +124,14 @@ void setUpChildDescriptors(const char *Log) {
   closeInheritedDescriptors();
 }
 
+/// Standard input from /dev/null, the output left as it is, nothing else.
+void setUpInheritingOutput() {
+  int Null = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (Null >= 0)
+    ::dup2(Null, 0);
+  closeInheritedDescriptors();
+}
+
 /// A TCP socket that no child inherits, for Asio to use: Asio opens and
 /// accepts without SOCK_CLOEXEC, and a fork in between would leak it.
 int cloexecTcpSocket() { return ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0); }
@@ -1417,6 +1425,55 @@ static pid_t stoppedAgentPid(const std::string &StatePath) {
 void interp::forgetStoppedAgent(const std::string &StatePath) {
   ::unlink(agentPidPath(StatePath).c_str());
   ::unlink(agentSocketPath(StatePath).c_str());
+}
+
+int interp::runProcess(const std::vector<std::string> &Argv,
+                       const std::vector<std::string> *Env, const std::string &LogPath,
+                       const std::string &Workdir, unsigned TimeoutSeconds) {
+  if (Argv.empty())
+    return -1;
+  // Everything the child needs is built before fork.
+  std::vector<char *> ArgvP, EnvP;
+  for (const std::string &A : Argv)
+    ArgvP.push_back(const_cast<char *>(A.c_str()));
+  ArgvP.push_back(nullptr);
+  if (Env) {
+    for (const std::string &E : *Env)
+      EnvP.push_back(const_cast<char *>(E.c_str()));
+    EnvP.push_back(nullptr);
+  }
+  char **Envp = Env ? EnvP.data() : environ;
+  pid_t Pid = fork();
+  if (Pid < 0)
+    return -1;
+  if (Pid == 0) {
+    if (LogPath.empty())
+      setUpInheritingOutput();
+    else
+      setUpChildDescriptors(LogPath.c_str());
+    if (!Workdir.empty() && chdir(Workdir.c_str()) != 0)
+      _exit(127);
+    execvpe(ArgvP[0], ArgvP.data(), Envp);
+    _exit(127);
+  }
+  auto Start = Clock::now();
+  int Status = 0;
+  for (;;) {
+    pid_t R = waitpid(Pid, &Status, WNOHANG);
+    if (R == Pid)
+      break;
+    if (R < 0 && errno != EINTR)
+      return -1;
+    if (TimeoutSeconds && msSince(Start) > TimeoutSeconds * 1000.0) {
+      ::kill(Pid, SIGKILL);
+      waitpid(Pid, &Status, 0);
+      return -2;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  if (WIFSIGNALED(Status))
+    return -2;
+  return WEXITSTATUS(Status);
 }
 
 //===----------------------------------------------------------------------===//

@@ -882,10 +882,7 @@ private:
       std::vector<std::string> Cmd = P.value("command", std::vector<std::string>{});
       if (Cmd.empty())
         return failure("an exec validation has no command");
-      auto Program = llvm::sys::findProgramByName(Cmd.front());
-      std::vector<llvm::StringRef> Args(Cmd.begin(), Cmd.end());
-      int RC = llvm::sys::ExecuteAndWait(Program ? *Program : Cmd.front(), Args, llvm::None, {},
-                                         30);
+      int RC = runProcess(Cmd, nullptr, "", "", 30);
       return RC == 0 ? llvm::Error::success()
                      : failure("validation `" + Cmd.front() + "` exited with " +
                                std::to_string(RC));
@@ -1054,22 +1051,14 @@ private:
         EnvStrings.push_back(*E);
     for (auto &[K, V] : *Env)
       EnvStrings.push_back(K + "=" + V);
-    std::vector<llvm::StringRef> Args(Cmd.begin(), Cmd.end()), EnvRefs(EnvStrings.begin(),
-                                                                        EnvStrings.end());
+    Cmd.front() = Path;
     std::string LogFile = logPath(Name, Spec["revision"], 0);
     llvm::sys::fs::create_directories(llvm::sys::path::parent_path(LogFile));
-    llvm::Optional<llvm::StringRef> Redirects[] = {llvm::StringRef(""), llvm::StringRef(LogFile),
-                                                   llvm::StringRef(LogFile)};
     int Retries = Spec["job"].value("retries", 0);
     unsigned Timeout = unsigned(Spec["job"].value("timeout_ms", 0) / 1000);
-    // ExecuteAndWait runs in the current folder; the job's is its workdir.
-    llvm::SmallString<256> Cwd;
-    llvm::sys::fs::current_path(Cwd);
-    llvm::sys::fs::set_current_path(Spec["workdir"].get<std::string>());
     int RC = -1;
     for (int Attempt = 0; Attempt <= Retries && RC != 0; ++Attempt)
-      RC = llvm::sys::ExecuteAndWait(Path, Args, llvm::makeArrayRef(EnvRefs), Redirects, Timeout);
-    llvm::sys::fs::set_current_path(Cwd);
+      RC = runProcess(Cmd, &EnvStrings, LogFile, Spec["workdir"].get<std::string>(), Timeout);
     if (RC != 0)
       return failure("job `" + Name + "` failed (exit " + std::to_string(RC) + ") after " +
                      std::to_string(Retries + 1) + " attempt(s); see " + LogFile);

@@ -3,8 +3,9 @@
 
   agent_engine.py hostile DEPLOYC TESTSVC SCRATCH_DIR
     A workload that reads no secret looks for what it inherited from the agent
-    (the control socket, proxy sockets, apply's connections); so does its exec
-    probe, and the agent itself is checked for descriptors of the `apply` that
+    (the control socket, proxy sockets, apply's connections); so do its exec
+    probe and a one-off job (run by `apply`, which is given a stray descriptor),
+    and the agent itself is checked for that descriptor of the `apply` that
     started it. The control socket's modes, a connection from another uid, and
     an impostor agent of another uid are checked too (the last two as root).
   agent_engine.py kill DEPLOYC TESTSVC SCRATCH_DIR
@@ -116,6 +117,11 @@ service hostile {{
   local {{
     command = ["{python}", "{script}", "{replica_out}", "serve"]
   }}
+}}
+
+job hostile_job {{
+  image = "example/hostile-job:v1"
+  local {{ command = ["{python}", "{script}", "{job_out}"] }}
 }}
 """
 
@@ -256,8 +262,10 @@ def hostile():
         f.write(HOSTILE)
     replica_out = os.path.join(SCRATCH, "replica-fds.json")
     probe_out = os.path.join(SCRATCH, "probe-fds.json")
+    job_out = os.path.join(SCRATCH, "job-fds.json")
     env = Env("hostile", extra=HOSTILE_SERVICE.format(
-        python=sys.executable, script=script, replica_out=replica_out, probe_out=probe_out))
+        python=sys.executable, script=script, replica_out=replica_out, probe_out=probe_out,
+        job_out=job_out))
     env.secrets()
 
     def fds():
@@ -275,7 +283,8 @@ def hostile():
             problems.append(f"the agent inherited apply's {leaked}")
         # A second apply sends the secret again while the hostile workload runs.
         env.apply()
-        for what, path in (("replica", replica_out), ("exec probe", probe_out)):
+        for what, path in (("replica", replica_out), ("exec probe", probe_out),
+                           ("job", job_out)):
             wait_for(lambda: os.path.exists(path), 10, f"the {what}'s report")
             with open(path) as f:
                 got = json.load(f)

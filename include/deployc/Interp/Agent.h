@@ -24,6 +24,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace deployc::interp {
 
@@ -31,6 +32,16 @@ namespace deployc::interp {
 /// has nothing left to run after a `down`, or is told to shut down. Returns
 /// the exit code.
 int runAgent(const std::string &StatePath);
+
+/// Runs Argv (its program looked up in PATH) to completion as the engine
+/// starts every process: standard input from /dev/null, output appended to
+/// LogPath (left as it is when LogPath is empty), no other descriptor; with
+/// Env (else this process's environment), in Workdir (else here). Returns
+/// the exit status; -1 when it could not start, -2 when it was killed by a
+/// signal or after TimeoutSeconds (0: no limit).
+int runProcess(const std::vector<std::string> &Argv, const std::vector<std::string> *Env,
+               const std::string &LogPath, const std::string &Workdir,
+               unsigned TimeoutSeconds);
 
 /// `agent/agent.sock` beside the state store.
 std::string agentSocketPath(const std::string &StatePath);
