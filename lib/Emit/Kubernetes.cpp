@@ -13,7 +13,6 @@
 #include "deployc/Emit/Emit.h"
 #include "deployc/Sema/Value.h"
 #include "llvm/ADT/StringExtras.h"
-#include "llvm/ADT/StringMap.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/SHA256.h"
@@ -100,7 +99,7 @@ public:
   /// Hands each file to Sink in output order, as soon as it is rendered: at
   /// 10,000 services, holding every document at once took a third of emit's
   /// peak memory. Workloads' files are built and rendered on Threads threads
-  /// (0: one per core); everything that depends on the order (name clashes,
+  /// (0: one per core); everything that depends on the order (patch findings,
   /// diagnostics, writing) happens here, in workload order, so the output
   /// and the diagnostics are those of one thread.
   void run(FileSink Sink, unsigned Threads) {
@@ -129,8 +128,6 @@ private:
   /// One workload's file, rendered, with what the in-order steps need.
   struct WorkloadFile {
     std::string Name, YAML;
-    /// (kind, name) of its objects as built, before patches.
-    std::vector<std::pair<std::string, std::string>> Objects;
     /// Diagnostics from building the documents, then from patching them.
     std::vector<Diagnostic> BuildDiags, PatchDiags;
   };
@@ -141,8 +138,6 @@ private:
     WorkloadFile F;
     F.Name = dnsName(W.Name) + ".yaml";
     std::vector<json> Docs = workloadDocs(W);
-    for (const json &D : Docs)
-      F.Objects.emplace_back(D.value("kind", ""), D.at("metadata").value("name", ""));
     F.BuildDiags = Diags.takeDiagnostics(0);
     applyPatches(Docs, W.Patches, &W);
     applyPatches(Docs, Env.Patches, nullptr);
@@ -181,7 +176,6 @@ private:
   void finishWorkload(const Workload &W, WorkloadFile F, FileSink Sink) {
     for (const Diagnostic &D : F.BuildDiags)
       Diags.replay(D);
-    reportNameClashes(W, F.Objects);
     for (const Diagnostic &D : F.PatchDiags)
       Diags.replay(D);
     Sink(std::move(F.Name), std::move(F.YAML));
@@ -1779,28 +1773,6 @@ private:
     return C;
   }
 
-  /// `Api` and `api`, or `web_app` and `web-app`, are one name to
-  /// Kubernetes, and so are `api`'s sidecar `proxy` and the workload
-  /// `api_proxy` in `api-proxy-env`: one object would replace the other.
-  void reportNameClashes(const Workload &W,
-                         const std::vector<std::pair<std::string, std::string>> &Objects) {
-    std::set<const Workload *> Reported;
-    auto claim = [&](llvm::StringRef Kind, llvm::StringRef Name) {
-      OwnerKey.assign(Kind.begin(), Kind.end());
-      OwnerKey += '\0';
-      OwnerKey.append(Name.begin(), Name.end());
-      auto [It, New] = ObjectOwners.try_emplace(OwnerKey, &W);
-      if (New || It->second == &W || !Reported.insert(It->second).second)
-        return;
-      Diags.report(DiagID::KubernetesNameClash, W.Where,
-                   {"`" + W.Name + "`", "`" + It->second->Name + "`", Name.str(), Env.Name})
-          .note(DiagID::NotePreviousDefinition, It->second->Where);
-    };
-    claim("", dnsName(W.Name));
-    for (const auto &[Kind, Name] : Objects)
-      claim(Kind, Name);
-  }
-
   //===--------------------------------------------------------------------===//
   // Patches
   //===--------------------------------------------------------------------===//
@@ -1850,13 +1822,6 @@ private:
   std::string NS;
   std::set<const Patch *> AppliedPatches, PendingEnvPatches;
   std::set<std::pair<std::string, std::string>> SnapshotKinds; ///< (group, plural)
-  /// The workload each emitted (kind, name) belongs to; kind "" for the
-  /// workload's own name.
-  /// "kind\0name" -> the workload that emitted it. Hashed: with 10,000
-  /// services an ordered map's string comparisons took 2.4% of an emit, on
-  /// the thread that puts the files in order.
-  llvm::StringMap<const Workload *> ObjectOwners;
-  std::string OwnerKey;
   struct LabelSet {
     bool Valid = false;
     const Workload *W = nullptr;

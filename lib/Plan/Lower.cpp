@@ -9,6 +9,7 @@
 
 #include "deployc/Plan/Plan.h"
 #include "deployc/Sema/Program.h"
+#include "deployc/Sema/Sema.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
 #include <algorithm>
@@ -97,20 +98,8 @@ const Workload *Environment::findWorkload(const std::string &Name) const {
   return nullptr;
 }
 
-std::string plan::dnsName(const std::string &Name) {
-  std::string Out;
-  for (char C : Name) {
-    if (llvm::isAlnum(C))
-      Out += llvm::toLower(C);
-    else if (!Out.empty() && Out.back() != '-')
-      Out += '-';
-  }
-  if (Out.size() > 63)
-    Out.resize(63);
-  while (!Out.empty() && Out.back() == '-')
-    Out.pop_back();
-  return Out.empty() ? "x" : Out;
-}
+// One normalisation for emitting and for the check that no two names meet.
+std::string plan::dnsName(const std::string &Name) { return sema::kubernetesName(Name); }
 
 namespace {
 

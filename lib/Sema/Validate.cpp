@@ -1594,6 +1594,7 @@ void sema::runSchemaStage(Program &P, const EnvironmentModel &M) { Validator(P).
 void sema::checkUnusedDeclarations(Program &P) { Validator(P).checkUnusedDeclarations(); }
 void sema::runReferenceStage(Program &P, const EnvironmentModel &M) {
   Validator(P).runReference(M);
+  checkOutputNames(P, M);
 }
 void sema::runSecurityStage(Program &P, const EnvironmentModel &M) {
   Validator(P).runSecurity(M);

@@ -127,6 +127,10 @@ public:
   /// `--set NAME=VALUE`, already parsed.
   std::map<std::string, const ast::Expr *> ParamOverrides;
   std::vector<EnvironmentModel> Environments;
+  /// The namespace and the output folder (in lower case) of each environment
+  /// validated so far, with the environment that claimed it first: the
+  /// output name check compares each environment with the earlier ones.
+  std::map<std::string, const ast::BlockDecl *> EnvironmentNamespaces, EnvironmentFolders;
 };
 
 /// Components a secret type declares (`component NAME: TYPE`), in order.

@@ -81,8 +81,17 @@ void runSchemaStage(Program &P, const EnvironmentModel &M);
 /// The part of the reference stage that does not depend on an environment.
 void checkUnusedDeclarations(Program &P);
 void runReferenceStage(Program &P, const EnvironmentModel &M);
+/// The part of the reference stage that compares the names declarations get
+/// in the output (Kubernetes names, namespaces, folders); run by
+/// runReferenceStage.
+void checkOutputNames(Program &P, const EnvironmentModel &M);
 void runSecurityStage(Program &P, const EnvironmentModel &M);
 void runCompatibilityStage(Program &P, const EnvironmentModel &M);
+
+/// The Kubernetes form of a declared name (RFC 1123 label): lower case, one
+/// `-` for each run of other characters, at most 63 characters, never empty.
+/// Folders and bake targets of builds and dev containers use it too.
+std::string kubernetesName(llvm::StringRef Name);
 
 } // namespace deployc::sema
 
