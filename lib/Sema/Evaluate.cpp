@@ -147,7 +147,7 @@ private:
       if (K == QuantityKind::Cpu && Unit.empty()) {
         double Cores;
         if (!Num.getAsDouble(Cores))
-          return Value::quantity(Value::Kind::Cpu, int64_t(Cores * 1000), None);
+          return Value::quantity(Value::Kind::Cpu, coresToMillicores(Cores), None);
       }
       if (auto Amount = parseQuantity(Num, Unit, K)) {
         if (K == QuantityKind::Percent)
@@ -388,7 +388,8 @@ private:
     switch (T->Kind) {
     case TypeKind::Cpu:
       if (V.is(Value::Kind::Int) || V.is(Value::Kind::Float))
-        return Value::quantity(Value::Kind::Cpu, int64_t(V.asNumber() * 1000), V.getOrigin());
+        return Value::quantity(Value::Kind::Cpu, coresToMillicores(V.asNumber()),
+                               V.getOrigin());
       return V;
     case TypeKind::Float:
       if (V.is(Value::Kind::Int))

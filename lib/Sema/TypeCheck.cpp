@@ -624,7 +624,9 @@ private:
         check(*U.Operand, Type::get(TypeKind::Bool));
         return Type::get(TypeKind::Bool);
       }
-      const Type *T = synth(*U.Operand);
+      // The unit of `-250m` is read as that of `250m` would be: millicores
+      // for a cpu field, not minutes.
+      const Type *T = quantityKindOf(Hint) ? check(*U.Operand, Hint) : synth(*U.Operand);
       if (!T->isError() && !T->isNumeric()) {
         Diags.report(DiagID::InvalidOperands, E.getRange(),
                      {"-", T->describe(), "nothing"});
@@ -723,6 +725,14 @@ private:
     return Suggestion;
   }
 
+  /// A literal too large for 64 bits in its normalised unit is far outside
+  /// its kind's range, which the message gives.
+  const Type *reportQuantityTooLarge(const QuantityLiteral &Q, QuantityKind K) {
+    Diags.report(DiagID::QuantityTooLarge, Q.getRange(),
+                 {Q.getSpelling(), "a " + getQuantityKindName(K).str(), describeQuantityRange(K)});
+    return Type::get(TypeKind::Error);
+  }
+
   const Type *checkQuantity(const QuantityLiteral &Q, const Type *Hint) {
     std::optional<QuantityKind> Target = quantityKindOf(Hint);
     std::vector<QuantityKind> Kinds = getUnitKinds(Q.Unit);
@@ -734,21 +744,16 @@ private:
                       "Gi, Ti) and `%`"});
         return Type::get(TypeKind::Error);
       }
-      bool Overflow = false;
-      if (!parseQuantity(Q.Number, Q.Unit, Kinds.front(), &Overflow)) {
-        Diags.report(DiagID::IntegerTooLarge, Q.getRange(), {Q.getSpelling()});
-        return Type::get(TypeKind::Error);
-      }
+      if (!parseQuantity(Q.Number, Q.Unit, Kinds.front()))
+        return reportQuantityTooLarge(Q, Kinds.front());
       return typeOfQuantity(Kinds.front());
     }
     bool Overflow = false;
     if (parseQuantity(Q.Number, Q.Unit, *Target, &Overflow))
       return Hint->is(TypeKind::IntOrPercent) ? Type::get(TypeKind::Percent)
                                               : typeOfQuantity(*Target);
-    if (Overflow) {
-      Diags.report(DiagID::IntegerTooLarge, Q.getRange(), {Q.getSpelling()});
-      return Type::get(TypeKind::Error);
-    }
+    if (Overflow)
+      return reportQuantityTooLarge(Q, *Target);
     std::string Suggestion = suggestUnit(Q.Unit, *Target);
     std::string Hint2 = Suggestion.empty() ? "" : "; did you mean `" + Suggestion + "`?";
     std::string Uses = getQuantityKindName(*Target).str();

@@ -18,6 +18,7 @@
 #include <cassert>
 #include <cmath>
 #include <functional>
+#include <limits>
 #include <optional>
 #include <set>
 
@@ -361,14 +362,17 @@ public:
                     E.Decl->Name.Range);
       checkImageOrBuild(E);
       checkScalarRanges(E);
+      checkQuantityRanges(E);
       checkCanarySteps(E);
       checkRequestsAgainstLimits(E.Val, E.Decl);
       checkPortNumbers(E);
       checkCronLabels(E);
       checkBuildFields(E);
     }
-    if (M.Decl)
+    if (M.Decl) {
       checkScalarRanges({M.Decl, M.Env});
+      checkQuantityRanges({M.Decl, M.Env});
+    }
   }
 
   bool isUserFile(FileID F) {
@@ -491,6 +495,41 @@ public:
                    {Pool.get("min").toDisplayString(), Pool.get("max").toDisplayString()});
   }
 
+  /// Every cpu and memory amount is 0 or more, and every quantity and count
+  /// at most getQuantityMax of its kind, so that lowering and the back ends
+  /// never see a negative or overflowing amount. Negative durations and
+  /// counts are checkScalarRanges' business, which knows the fields where
+  /// zero is not enough.
+  void checkQuantityRanges(const EvaluatedDecl &E) {
+    walk(E.Val, "", [&](const Value &V, const std::string &Path) {
+      // Patches are Kubernetes' own fields, each with its own range; port
+      // numbers have theirs (D3006).
+      llvm::StringRef Field = lastSegment(Path);
+      if (Field == "port" || Field == "forward_ports" || Field == "expose")
+        return;
+      if (!isQuantityInRange(V) && !llvm::StringRef(Path).startswith("patch."))
+        Diags.report(DiagID::ValueOutOfRange, at(V, E.Decl),
+                     {Path, describeQuantityRange(V.getKind()), asWritten(V)});
+    });
+  }
+
+  /// The value as the user wrote it, when it is a literal: `-1Gi` rather
+  /// than `-1073741824`. A cpu amount from a parameter that did not fit in
+  /// millicores was saturated, so its display would name a number nobody
+  /// wrote.
+  std::string asWritten(const Value &V) const {
+    SourceRange R = V.getOrigin();
+    llvm::StringRef Text = R.isValid() ? P.SM.getText(R) : "";
+    llvm::StringRef Digits = Text.startswith("-") ? Text.drop_front() : Text;
+    if (!Digits.empty() && llvm::isDigit(Digits.front()) && Text.size() <= 40)
+      return Text.str();
+    if (V.is(Value::Kind::Cpu) && V.getInt() == std::numeric_limits<int64_t>::max())
+      return "more than " + formatCpu(V.getInt() / 1000 * 1000) + " cores";
+    if (V.is(Value::Kind::Cpu) && V.getInt() == std::numeric_limits<int64_t>::min())
+      return "less than " + formatCpu(V.getInt() / 1000 * 1000) + " cores";
+    return V.toDisplayString();
+  }
+
   void checkCanarySteps(const EvaluatedDecl &E) {
     const Value &S = E.Val.get("strategy");
     if (!S.is(Value::Kind::Object) || S.getTag() != "canary")
@@ -520,12 +559,14 @@ public:
     auto checkOne = [&](const Value &R) {
       const Value &Cpu = R.get("cpu"), &CpuReq = R.get("cpu_request");
       if (Cpu.is(Value::Kind::Cpu) && CpuReq.is(Value::Kind::Cpu) &&
+          isQuantityInRange(Cpu) && isQuantityInRange(CpuReq) &&
           CpuReq.getInt() > Cpu.getInt())
         Diags.report(DiagID::CpuRequestAboveLimit, at(CpuReq, D),
                      {CpuReq.toDisplayString(), Cpu.toDisplayString()})
             .note(DiagID::NotePreviousSet, Cpu.getOrigin());
       const Value &Mem = R.get("memory"), &MemReq = R.get("memory_request");
       if (Mem.is(Value::Kind::Memory) && MemReq.is(Value::Kind::Memory) &&
+          isQuantityInRange(Mem) && isQuantityInRange(MemReq) &&
           MemReq.getInt() != Mem.getInt())
         Diags.report(DiagID::MemoryRequestNotLimit, at(MemReq, D),
                      {MemReq.toDisplayString(), Mem.toDisplayString()});
@@ -1549,11 +1590,19 @@ public:
     if (!Alloc.is(Value::Kind::Object))
       return;
     int64_t Cpu = 0, Mem = 0, Pods = 0;
+    // Saturating: each amount is in range, but thousands of workloads of
+    // many replicas each may still add up past 64 bits.
+    auto add = [](int64_t &Sum, int64_t Replicas, int64_t Amount) {
+      int64_t Product;
+      if (__builtin_mul_overflow(Replicas, Amount, &Product) ||
+          __builtin_add_overflow(Sum, Product, &Sum))
+        Sum = std::numeric_limits<int64_t>::max();
+    };
     for (const EvaluatedDecl &E : M.Decls) {
       if (!isUserDecl(E.Decl) || !isWorkload(E.Decl->Kind) || E.Decl->Kind == DeclKind::Job)
         continue;
       int64_t N = *replicaBounds(E.Val).Min;
-      Pods += N;
+      add(Pods, N, 1);
       Value R = E.Val.get("resources");
       // Without resources a workload gets the tier's default size when emitted.
       if (R.isNull() && M.Tier.get("default_resources").is(Value::Kind::Ref))
@@ -1561,15 +1610,17 @@ public:
       if (R.is(Value::Kind::Ref))
         if (const Value *RT = M.find(R.getDecl()))
           R = *RT;
-      if (R.get("cpu").is(Value::Kind::Cpu))
-        Cpu += N * R.get("cpu").getInt();
-      if (R.get("memory").is(Value::Kind::Memory))
-        Mem += N * R.get("memory").getInt();
+      // Amounts out of range are reported by the schema stage alone.
+      if (R.get("cpu").is(Value::Kind::Cpu) && isQuantityInRange(R.get("cpu")))
+        add(Cpu, N, R.get("cpu").getInt());
+      if (R.get("memory").is(Value::Kind::Memory) && isQuantityInRange(R.get("memory")))
+        add(Mem, N, R.get("memory").getInt());
     }
     auto over = [&](const char *Field, int64_t Used, const std::string &Shown) {
       const Value &Limit = Alloc.get(Field);
-      if (!Limit.is(Value::Kind::Cpu) && !Limit.is(Value::Kind::Memory) &&
-          !Limit.is(Value::Kind::Int))
+      if ((!Limit.is(Value::Kind::Cpu) && !Limit.is(Value::Kind::Memory) &&
+           !Limit.is(Value::Kind::Int)) ||
+          !isQuantityInRange(Limit) || Limit.getInt() < 0)
         return;
       if (Used > Limit.getInt())
         Diags.report(DiagID::TierResourcesExceeded, M.Decl->Name.Range,

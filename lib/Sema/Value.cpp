@@ -336,6 +336,67 @@ llvm::StringRef sema::getQuantityKindName(QuantityKind Kind) {
   return "";
 }
 
+int64_t sema::getQuantityMax(Value::Kind K) {
+  switch (K) {
+  case Value::Kind::Cpu: return 1'000'000'000;                  // a million cores
+  case Value::Kind::Memory: return int64_t(1) << 60;            // 1 EiB
+  case Value::Kind::Duration: return int64_t(INT32_MAX) * 1000; // int32 seconds
+  case Value::Kind::Int: return INT32_MAX;
+  default: return std::numeric_limits<int64_t>::max();
+  }
+}
+
+std::string sema::describeQuantityRange(Value::Kind K) {
+  switch (K) {
+  case Value::Kind::Cpu:
+    return "between 0 and " + formatCpu(getQuantityMax(K)) + " cores (0 to " +
+           std::to_string(getQuantityMax(K)) + "m)";
+  case Value::Kind::Memory:
+    return "between 0 and " + formatMemory(getQuantityMax(K)) + " (1 EiB)";
+  case Value::Kind::Duration:
+    return "at most " + formatDuration(getQuantityMax(K)) +
+           " (about 68 years: Kubernetes counts seconds in 32 bits)";
+  case Value::Kind::Int:
+    return "at most " + std::to_string(getQuantityMax(K)) +
+           " (Kubernetes keeps counts in 32 bits)";
+  case Value::Kind::Percent: return "between 0% and 100%";
+  default: return "";
+  }
+}
+
+std::string sema::describeQuantityRange(QuantityKind K) {
+  switch (K) {
+  case QuantityKind::Duration: return describeQuantityRange(Value::Kind::Duration);
+  case QuantityKind::Cpu: return describeQuantityRange(Value::Kind::Cpu);
+  case QuantityKind::Memory: return describeQuantityRange(Value::Kind::Memory);
+  case QuantityKind::Percent: return describeQuantityRange(Value::Kind::Percent);
+  }
+  return "";
+}
+
+bool sema::isQuantityInRange(const Value &V) {
+  switch (V.getKind()) {
+  case Value::Kind::Cpu:
+  case Value::Kind::Memory:
+    return V.getInt() >= 0 && V.getInt() <= getQuantityMax(V.getKind());
+  case Value::Kind::Duration:
+  case Value::Kind::Int:
+    return V.getInt() <= getQuantityMax(V.getKind());
+  default:
+    return true;
+  }
+}
+
+int64_t sema::coresToMillicores(double Cores) {
+  double Milli = Cores * 1000;
+  // 2^63 is exactly representable; anything at or beyond it does not convert.
+  if (!(Milli < 9223372036854775808.0))
+    return std::numeric_limits<int64_t>::max();
+  if (Milli < -9223372036854775808.0)
+    return std::numeric_limits<int64_t>::min();
+  return int64_t(Milli);
+}
+
 std::string sema::formatDuration(int64_t Ms) {
   if (Ms == 0)
     return "0s";

@@ -179,6 +179,23 @@ std::string getUnitList(QuantityKind Kind);
 std::vector<std::string> getUnits(QuantityKind Kind);
 llvm::StringRef getQuantityKindName(QuantityKind Kind);
 
+/// The largest amount a field of a quantity kind may hold, in its normalised
+/// unit (Cpu, Memory, Duration; Int for counts). Chosen so that every later
+/// conversion fits: a cpu or memory amount times any replica count stays in
+/// 64 bits, and durations and counts fit the 32-bit fields Kubernetes keeps
+/// them in (seconds, replicas, thresholds).
+int64_t getQuantityMax(Value::Kind K);
+/// The allowed range of K's fields as the user writes it ("between 0 and
+/// 1000000 cores"), for diagnostics.
+std::string describeQuantityRange(Value::Kind K);
+std::string describeQuantityRange(QuantityKind K);
+/// Whether V, a cpu, memory or duration amount or a count, is within the
+/// range of its kind (any other value is).
+bool isQuantityInRange(const Value &V);
+/// Cores as millicores, saturated at the ends of int64: a value that large
+/// is out of range, and the range check reports it.
+int64_t coresToMillicores(double Cores);
+
 std::string formatDuration(int64_t Millis);
 std::string formatCpu(int64_t Millicores);
 std::string formatMemory(int64_t Bytes);
