@@ -9,9 +9,9 @@
 //===----------------------------------------------------------------------===//
 
 #include "deployc/Driver/Inputs.h"
+#include "deployc/Basic/SourceManager.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
-#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include <algorithm>
 #include <deque>
@@ -128,10 +128,13 @@ bool matchGlob(llvm::StringRef P, llvm::StringRef S) {
 std::optional<IgnoreRules> readIgnoreFile(const std::string &Dir) {
   llvm::SmallString<256> File(Dir);
   path::append(File, ".deployignore");
-  auto Buf = llvm::MemoryBuffer::getFile(File, /*IsText=*/true);
-  if (!Buf)
+  // Read as sources are: a FIFO or device named .deployignore never blocks.
+  llvm::Expected<std::string> Text = readInputFile(File);
+  if (!Text) {
+    llvm::consumeError(Text.takeError());
     return std::nullopt;
-  return IgnoreRules(Dir, (*Buf)->getBuffer());
+  }
+  return IgnoreRules(Dir, *Text);
 }
 
 /// Whether the rules, outermost first, exclude Path: deeper files override
@@ -312,10 +315,12 @@ ImportGraph ImportGraph::scan(llvm::StringRef Root) {
   unsigned Budget = WalkBudget;
   walk(Root.str(), Rules, G.Files, Budget);
   for (const std::string &File : G.Files) {
-    auto Buf = llvm::MemoryBuffer::getFile(File, /*IsText=*/true);
-    if (!Buf)
+    llvm::Expected<std::string> Text = readInputFile(File);
+    if (!Text) {
+      llvm::consumeError(Text.takeError());
       continue;
-    for (const std::string &Import : scanFileImports((*Buf)->getBuffer())) {
+    }
+    for (const std::string &Import : scanFileImports(*Text)) {
       llvm::SmallString<256> Target(Import);
       if (!path::is_absolute(Target)) {
         Target = path::parent_path(File);
