@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Compilation.h"
+#include "deployc/Basic/SourceManager.h"
 #include "deployc/Emit/Emit.h"
 #include "deployc/Interp/Agent.h"
 #include "deployc/Interp/Engine.h"
@@ -281,10 +282,13 @@ int driver::runApply(const DriverOptions &Opts, const StateOptions &SO, llvm::St
     return ExitErrors;
   plan::ExecutionPlan P = makePlan(*CE, *S);
   if (!PlanFile.empty()) {
-    auto Buf = llvm::MemoryBuffer::getFile(PlanFile);
-    if (!Buf)
-      return fail(Err, "cannot read the plan " + PlanFile.str(), ExitUsage);
-    auto Saved = plan::parsePlanJSON((*Buf)->getBuffer());
+    // Read as sources are: a FIFO, a device or a huge file is refused.
+    llvm::Expected<std::string> Text = readInputFile(PlanFile);
+    if (!Text)
+      return fail(Err, "cannot read the plan " + PlanFile.str() + ": " +
+                           llvm::toString(Text.takeError()),
+                  ExitUsage);
+    auto Saved = plan::parsePlanJSON(*Text);
     if (!Saved)
       return fail(Err, PlanFile.str() + " is not a deployc plan (or it was modified)", ExitUsage);
     if (Saved->Environment != CE->Env.Name)
@@ -405,7 +409,8 @@ int driver::runStatus(const StateOptions &SO, llvm::StringRef Env, bool JSON,
     return fail(Err, llvm::toString(Status.takeError()));
   json Workloads = Status->is_object() ? json::parse((*Status)["workloads"].dump()) : json::array();
   if (JSON) {
-    Out << json{{"workloads", Workloads}}.dump(2) << "\n";
+    Out << json{{"workloads", Workloads}}.dump(2, ' ', false, json::error_handler_t::replace)
+        << "\n";
     return ExitSuccess;
   }
   if (Workloads.empty()) {
@@ -523,7 +528,7 @@ int driver::runShow(const StateOptions &SO, int64_t Rev, llvm::raw_ostream &Out,
   if (Files.is_object())
     for (auto &[Path, Text] : Files.items())
       J["files"].push_back(Path);
-  Out << J.dump(2) << "\n";
+  Out << J.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
   return ExitSuccess;
 }
 
