@@ -66,8 +66,11 @@ struct Compiled {
   plan::Environment Env;
 };
 
+/// Code is ExitUsage for an unknown --env or a bad --set (and no other
+/// error), as in check, eval and emit, unless UsageExitCode is false: `plan
+/// --detailed-exitcode` says "changes" with 2, so errors there are all 1.
 std::optional<Compiled> compileEnvironment(const DriverOptions &Opts, llvm::raw_ostream &Err,
-                                           int &Code) {
+                                           int &Code, bool UsageExitCode = true) {
   Compiled Out;
   Out.C = std::make_unique<Compilation>(Opts);
   bool Loaded = Out.C->loadInputs();
@@ -82,7 +85,7 @@ std::optional<Compiled> compileEnvironment(const DriverOptions &Opts, llvm::raw_
     return std::nullopt;
   }
   if (Out.C->Diags.hasErrors()) {
-    Code = ExitErrors;
+    Code = UsageExitCode && Out.C->hasUsageErrors() ? ExitUsage : ExitErrors;
     return std::nullopt;
   }
   for (const sema::EnvironmentModel &M : Out.C->Prog->Environments)
@@ -244,7 +247,7 @@ int driver::runPlan(const DriverOptions &Opts, const StateOptions &SO, PlanForma
                     llvm::StringRef OutFile, bool DetailedExitCode, llvm::raw_ostream &Out,
                     llvm::raw_ostream &Err) {
   int Code = ExitSuccess;
-  auto CE = compileEnvironment(Opts, Err, Code);
+  auto CE = compileEnvironment(Opts, Err, Code, /*UsageExitCode=*/!DetailedExitCode);
   if (!CE)
     return Code;
   Code = ExitErrors;
