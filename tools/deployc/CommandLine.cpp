@@ -133,6 +133,18 @@ bool ParsedCommandLine::flag(llvm::StringRef Option) const {
   return It != Values.end() && It->second.back() != "false";
 }
 
+/// Whether B is A with two neighbouring characters swapped (`--evn`,
+/// `--env`): the commonest typing slip, which costs two plain edits.
+static bool isAdjacentSwap(llvm::StringRef A, llvm::StringRef B) {
+  if (A.size() != B.size())
+    return false;
+  size_t I = 0;
+  while (I < A.size() && A[I] == B[I])
+    ++I;
+  return I + 1 < A.size() && A[I] == B[I + 1] && A[I + 1] == B[I] &&
+         A.drop_front(I + 2) == B.drop_front(I + 2);
+}
+
 std::optional<std::string> cli::suggest(llvm::StringRef Word,
                                         const std::vector<std::string> &Candidates) {
   // A third of the word, at least one edit: `chek` -> `check`,
@@ -141,8 +153,8 @@ std::optional<std::string> cli::suggest(llvm::StringRef Word,
   std::optional<std::string> Best;
   unsigned BestDistance = Max + 1;
   for (const std::string &C : Candidates) {
-    unsigned D = Word.lower() == llvm::StringRef(C).lower()
-                     ? 0
+    unsigned D = Word.lower() == llvm::StringRef(C).lower() ? 0
+                 : isAdjacentSwap(Word, C)                      ? 1
                      : Word.edit_distance(C, /*AllowReplacements=*/true, Max);
     if (D < BestDistance) {
       BestDistance = D;
