@@ -47,6 +47,7 @@
 #include <mutex>
 #include <random>
 #include <dirent.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -238,6 +239,7 @@ struct Revision {
   std::vector<Replica> Replicas;
   Metrics M;
   std::optional<Clock::time_point> StopAt; ///< A delayed stop.
+  json SpecJSON; ///< The `ensure` request's spec, replayed after a restart.
 };
 
 /// The scaling policy the agent applies to a workload's serving revision:
@@ -259,6 +261,7 @@ struct Workload {
   std::map<std::string, double> Weights; // revision -> percent
   std::map<std::string, std::unique_ptr<Proxy>> Proxies; // port name -> proxy
   std::optional<ScalingPolicy> Scaling;
+  json ScalingJSON; ///< The `autoscale` request's policy, replayed after a restart.
   Clock::time_point LastScaled{};
   Clock::time_point LastLook = Clock::now();
   uint64_t RequestsAtLook = 0;
@@ -307,8 +310,11 @@ int freePort() {
 
 class Agent {
 public:
-  explicit Agent(std::string StatePath)
-      : Dir(llvm::sys::path::parent_path(StatePath).str()), StatePath(std::move(StatePath)) {
+  /// ToSupervisor receives the desired state after every change (-1: none);
+  /// FromSupervisor holds what a killed predecessor ran (-1: a fresh start).
+  Agent(std::string StatePath, int ToSupervisor, int FromSupervisor)
+      : Dir(llvm::sys::path::parent_path(StatePath).str()), StatePath(std::move(StatePath)),
+        ToSupervisor(ToSupervisor), FromSupervisor(FromSupervisor) {
     if (Dir.empty())
       Dir = ".";
   }
@@ -344,6 +350,7 @@ public:
       Store = std::move(*S);
     else
       std::fprintf(stderr, "deployc agent: %s\n", llvm::toString(S.takeError()).c_str());
+    restoreFromSupervisor();
     std::thread Sup([this] { supervise(); });
     while (!Quit) {
       int C = ::accept4(Srv, nullptr, nullptr, SOCK_CLOEXEC);
@@ -480,6 +487,85 @@ private:
   }
 
   //===--------------------------------------------------------------------===//
+  // The supervisor's copy of the desired state
+  //===--------------------------------------------------------------------===//
+
+  /// Sends the supervisor what runs now, as the requests that would start it
+  /// again: one JSON line, the newest replacing the older. It holds secret
+  /// values, so it goes through a pipe to the parent process only, never to
+  /// a file. A revision waiting for a delayed stop is left out: its
+  /// successor stops it early.
+  void reportDesiredState() {
+    if (ToSupervisor < 0)
+      return;
+    json Requests = json::array();
+    {
+      std::lock_guard<std::mutex> G(Lock);
+      for (auto &[Key, W] : Workloads) {
+        for (auto &[Id, Rev] : W.Revisions)
+          if (!Rev.StopAt && !Rev.SpecJSON.is_null())
+            Requests.push_back({{"op", "ensure"}, {"env", W.Env}, {"workload", W.Name},
+                                {"revision", Id}, {"replicas", Rev.Desired},
+                                {"spec", Rev.SpecJSON}});
+        json Weights = json::object();
+        for (auto &[Id, Weight] : W.Weights)
+          Weights[Id] = Weight;
+        Requests.push_back(
+            {{"op", "set_weights"}, {"env", W.Env}, {"workload", W.Name}, {"weights", Weights}});
+        if (!W.ScalingJSON.is_null())
+          Requests.push_back({{"op", "autoscale"}, {"env", W.Env}, {"workload", W.Name},
+                              {"scaling", W.ScalingJSON}});
+      }
+    }
+    std::string Line = Requests.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+    for (llvm::StringRef Rest = Line; !Rest.empty();) {
+      ssize_t N = ::write(ToSupervisor, Rest.data(), Rest.size());
+      if (N < 0 && errno == EINTR)
+        continue;
+      if (N <= 0)
+        return;
+      Rest = Rest.drop_front(N);
+    }
+  }
+
+  /// Starts again what a killed predecessor ran, read from the supervisor:
+  /// a line saying how it ended, then its last desired state.
+  void restoreFromSupervisor() {
+    if (FromSupervisor < 0)
+      return;
+    std::string Text;
+    char Chunk[65536];
+    for (ssize_t N; (N = ::read(FromSupervisor, Chunk, sizeof(Chunk))) != 0;) {
+      if (N < 0 && errno == EINTR)
+        continue;
+      if (N < 0)
+        break;
+      Text.append(Chunk, N);
+    }
+    ::close(FromSupervisor);
+    FromSupervisor = -1;
+    llvm::StringRef Why, Rest;
+    std::tie(Why, Rest) = llvm::StringRef(Text).split('\n');
+    json Requests = json::parse(Rest, nullptr, false);
+    if (!Requests.is_array())
+      return;
+    std::set<std::string> Envs;
+    for (const json &R : Requests) {
+      try {
+        handle(R);
+        Envs.insert(R.value("env", ""));
+      } catch (const std::exception &E) {
+        std::fprintf(stderr, "deployc agent: cannot restore %s: %s\n",
+                     R.value("workload", "").c_str(), E.what());
+      }
+    }
+    std::lock_guard<std::mutex> G(Lock);
+    for (const std::string &Env : Envs)
+      Events.push_back({"agent.restart", Env, "agent", Why.str() + "; its supervisor restarted it",
+                        ""});
+  }
+
+  //===--------------------------------------------------------------------===//
   // Control
   //===--------------------------------------------------------------------===//
 
@@ -500,7 +586,12 @@ private:
       Buf.erase(0, NL + 1);
       json Reply;
       try {
-        Reply = handle(json::parse(Line));
+        json Request = json::parse(Line);
+        Reply = handle(Request);
+        std::string Op = Request.value("op", "");
+        if (Op == "ensure" || Op == "stop" || Op == "set_weights" || Op == "autoscale" ||
+            Op == "down")
+          reportDesiredState();
       } catch (const std::exception &E) {
         Reply = {{"error", E.what()}};
       }
@@ -527,7 +618,7 @@ private:
     std::string Op = R.at("op");
     std::unique_lock<std::mutex> G(Lock);
     if (Op == "ping")
-      return {{"ok", true}, {"pid", getpid()}};
+      return {{"ok", true}, {"pid", getpid()}, {"supervisor", getppid()}};
     if (Op == "status")
       return status(R.value("env", ""));
     if (Op == "shutdown") {
@@ -567,6 +658,7 @@ private:
       Rev.Id = Id;
       if (R.contains("spec")) {
         Rev.Spec = RunSpec::fromJSON(R["spec"]);
+        Rev.SpecJSON = R["spec"];
         // Replicas started with another environment are replaced.
         std::string Hash = envHash(Rev.Spec.Env);
         for (Replica &Rep : Rev.Replicas)
@@ -623,6 +715,7 @@ private:
     }
     if (Op == "autoscale") {
       const json &P = R.at("scaling");
+      W.ScalingJSON = P;
       if (P.is_null()) {
         W.Scaling.reset();
         return {{"ok", true}};
@@ -1255,6 +1348,7 @@ private:
   };
   std::vector<Event> Events; ///< Not yet in the state store.
   std::unique_ptr<StateStore> Store;
+  int ToSupervisor = -1, FromSupervisor = -1;
   json ProxyPorts;
   std::atomic<bool> Quit{false};
   std::mt19937 Rng{std::random_device()()};
@@ -1370,10 +1464,100 @@ static void serveConnection(Agent &A, const std::string &Env, const std::string 
 
 } // namespace
 
+/// Writes all of Text to Fd (a pipe), giving up when the reader is gone.
+static void writeAll(int Fd, llvm::StringRef Text) {
+  while (!Text.empty()) {
+    ssize_t N = ::write(Fd, Text.data(), Text.size());
+    if (N < 0 && errno == EINTR)
+      continue;
+    if (N <= 0)
+      return;
+    Text = Text.drop_front(N);
+  }
+}
+
 int interp::runAgent(const std::string &StatePath) {
   signal(SIGPIPE, SIG_IGN);
-  Agent A(StatePath);
-  return A.run();
+  // One supervisor per state folder: a command that started a second one
+  // while the first restarts its agent gets the first's agent.
+  std::string RunDir = llvm::sys::path::parent_path(agentSocketPath(StatePath)).str();
+  llvm::sys::fs::create_directories(RunDir, /*IgnoreExisting=*/true, llvm::sys::fs::perms(0700));
+  std::string LockPath = RunDir + "/supervisor.lock";
+  int LockFd = ::open(LockPath.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (LockFd < 0 || ::flock(LockFd, LOCK_EX | LOCK_NB) != 0) {
+    std::fprintf(stderr, "%s deployc agent: another supervisor serves %s; leaving\n",
+                 nowISO8601().c_str(), RunDir.c_str());
+    return 0;
+  }
+  // The supervisor restarts an agent that was killed or crashed, and hands
+  // the new one what the old one ran (which only the agent's memory held:
+  // the secret values are never on disk). A clean exit ends both.
+  std::string Desired; // the agent's last report, without its line break
+  std::string Why;     // how the previous agent ended; empty on the first start
+  std::deque<Clock::time_point> Restarts;
+  pid_t Supervisor = getpid();
+  for (;;) {
+    int Up[2], Down[2];
+    if (::pipe2(Up, O_CLOEXEC) != 0 || ::pipe2(Down, O_CLOEXEC) != 0) {
+      std::perror("deployc agent: cannot make the supervisor's pipes");
+      return 1;
+    }
+    pid_t Pid = fork();
+    if (Pid < 0) {
+      std::perror("deployc agent: cannot start the agent");
+      return 1;
+    }
+    if (Pid == 0) {
+      // The agent, its replicas with it, dies with the supervisor.
+      prctl(PR_SET_PDEATHSIG, SIGKILL);
+      if (getppid() != Supervisor)
+        _exit(1);
+      ::close(Up[0]);
+      ::close(Down[1]);
+      Agent A(StatePath, Up[1], Why.empty() ? (::close(Down[0]), -1) : Down[0]);
+      _exit(A.run());
+    }
+    ::close(Up[1]);
+    ::close(Down[0]);
+    if (!Why.empty())
+      writeAll(Down[1], Why + "\n" + Desired);
+    ::close(Down[1]);
+    // The agent's reports until it ends; the newest complete line counts.
+    std::string Buffer;
+    char Chunk[65536];
+    for (ssize_t N; (N = ::read(Up[0], Chunk, sizeof(Chunk))) != 0;) {
+      if (N < 0 && errno == EINTR)
+        continue;
+      if (N < 0)
+        break;
+      Buffer.append(Chunk, N);
+      for (size_t NL; (NL = Buffer.find('\n')) != std::string::npos; Buffer.erase(0, NL + 1))
+        Desired = Buffer.substr(0, NL);
+    }
+    ::close(Up[0]);
+    int Status = 0;
+    while (::waitpid(Pid, &Status, 0) < 0 && errno == EINTR)
+      ;
+    if (!WIFSIGNALED(Status))
+      return WIFEXITED(Status) ? WEXITSTATUS(Status) : 1;
+    Why = "the agent (pid " + std::to_string(Pid) + ") was killed by signal " +
+          std::to_string(WTERMSIG(Status));
+    // Five restarts within a minute: something kills it on purpose, or it
+    // crashes on what it restores; stop, and let the next command say so.
+    auto Now = Clock::now();
+    Restarts.push_back(Now);
+    while (!Restarts.empty() && Now - Restarts.front() > std::chrono::minutes(1))
+      Restarts.pop_front();
+    if (Restarts.size() > 5) {
+      std::fprintf(stderr, "%s deployc agent: %s, the 6th time in a minute; not restarting it\n",
+                   nowISO8601().c_str(), Why.c_str());
+      return 1;
+    }
+    std::fprintf(stderr, "%s deployc agent: %s; restarting it\n", nowISO8601().c_str(),
+                 Why.c_str());
+    if (Restarts.size() > 1)
+      std::this_thread::sleep_for(std::chrono::milliseconds(250 << (Restarts.size() - 1)));
+  }
 }
 
 /// The state folder: where the state store, agent.log and the agent's own

@@ -9,9 +9,11 @@
     started it. The control socket's modes, a connection from another uid, and
     an impostor agent of another uid are checked too (the last two as root).
   agent_engine.py kill DEPLOYC TESTSVC SCRATCH_DIR
-    kill -9 of the agent during a canary step, then while idle: `apply` and
-    `status` report D8001 and exit 1, the rollback or the next `apply` brings
-    the environment back, `down` cleans up what the killed agent left.
+    kill -9 of the agent during a canary step: `apply` reports D8001 and exits
+    1, the rollback brings the environment back. kill -9 of the agent while
+    idle: its supervisor restarts it with the workloads it ran. kill -9 of the
+    supervisor: `status` reports D8001, the next `apply` brings the
+    environment back, `down` cleans up what the killed agent left.
 
 Prints the diagnostics it saw (for FileCheck) and `ok - ...` per scenario.
 """
@@ -194,6 +196,12 @@ class Env:
         except (OSError, ValueError):
             return None
 
+    def supervisor_pid(self):
+        try:
+            return self.agent({"op": "ping"})["supervisor"]
+        except (OSError, ValueError):
+            return None
+
     def status(self):
         ws = json.loads(self.run("status", "--env", "dev", "--json").stdout)["workloads"]
         return {w["workload"]: w for w in ws}
@@ -228,6 +236,14 @@ def serving(env):
     addr = env.status()["web"]["entry_points"]["http"]
     with urllib.request.urlopen(f"http://{addr}/", timeout=5) as r:
         return r.read().decode().split()[0]
+
+
+def serves(env, version):
+    """Whether the entry point answers with version (False while it cannot)."""
+    try:
+        return serving(env) == version
+    except (OSError, ValueError, KeyError):
+        return False
 
 
 def scenario(name, fn):
@@ -439,12 +455,40 @@ def kill():
         assert "applied environment `dev` as revision 3" in out, out
         assert serving(env) == "v2"
 
+    def restarted_by_supervisor():
+        env = Env("restarted")
+        env.secrets()
+        env.apply()
+        entry = env.status()["web"]["entry_points"]["http"]
+        victim, supervisor = env.agent_pid(), env.supervisor_pid()
+        os.kill(victim, 9)
+        wait_for(lambda: env.agent_pid() not in (None, victim), 10, "a new agent")
+        assert env.supervisor_pid() == supervisor
+        # The same workloads on the same entry point, with no command run.
+        wait_for(lambda: serves(env, "v1"), 20, "the restored replicas")
+        st = env.status()["web"]
+        assert st["entry_points"]["http"] == entry, (st, entry)
+        assert serving(env) == "v1"
+        p = env.run("status", "--env", "dev")
+        assert "D8001" not in p.stdout + p.stderr, p.stdout + p.stderr
+        audit = env.run("audit").stdout
+        assert "agent.restart" in audit and "killed by signal 9" in audit, audit
+        # The values it restored went through a pipe, never a file.
+        for root, _, files in os.walk(env.state):
+            for name in files:
+                path = os.path.join(root, name)
+                if os.path.isfile(path) and not name.endswith(".sock"):
+                    with open(path, "rb") as f:
+                        assert PLANTED.encode() not in f.read(), f"secret value in {path}"
+        print("restarted by its supervisor: same entry point, serving v1", flush=True)
+
     def while_idle():
         env = Env("idle")
         env.secrets()
         env.apply()
-        victim = env.agent_pid()
-        os.kill(victim, 9)
+        victim, supervisor = env.agent_pid(), env.supervisor_pid()
+        # The supervisor killed: its agent and the replicas go with it.
+        os.kill(supervisor, 9)
         wait_for(lambda: not alive(victim), 5, "the agent to die")
         p = env.run("status", "--env", "dev", check=False)
         diagnostics(p.stderr)
@@ -455,7 +499,7 @@ def kill():
         assert serving(env) == "v1"
         # Killed again, then `down`: nothing to stop, and nothing left over.
         victim = env.agent_pid()
-        os.kill(victim, 9)
+        os.kill(env.supervisor_pid(), 9)
         wait_for(lambda: not alive(victim), 5, "the agent to die")
         p = env.run("down", "--env", "dev")
         assert f"nothing runs: the agent (pid {victim}) was killed" in p.stdout, p.stdout
@@ -464,7 +508,10 @@ def kill():
 
     scenario("kill -9 of the agent mid-rollout: D8001, rolled back by a new agent",
              during_rollout)
-    scenario("kill -9 of the agent while idle: status says D8001, apply restores", while_idle)
+    scenario("kill -9 of the agent while idle: its supervisor restarts it with its workloads",
+             restarted_by_supervisor)
+    scenario("kill -9 of the supervisor while idle: status says D8001, apply restores",
+             while_idle)
 
 
 if os.path.exists(SCRATCH):
