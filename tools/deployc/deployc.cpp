@@ -12,6 +12,7 @@
 #include "deployc/Basic/Memory.h"
 #include "deployc/Driver/Driver.h"
 #include "deployc/LSP/Server.h"
+#include <csignal>
 #include <iostream>
 #ifdef __GLIBC__
 #include <malloc.h>
@@ -144,7 +145,14 @@ static int runCommand(const cli::ParsedCommandLine &L, const char *Argv0) {
 }
 
 int main(int argc, char **argv) {
+  // LLVM's signal handlers take SIGXFSZ over and print a crash report on it.
+  // A caller that ignores it (so that a file size limit makes write fail
+  // with EFBIG) keeps it ignored, and gets a "cannot write" error instead.
+  struct sigaction Xfsz {};
+  ::sigaction(SIGXFSZ, nullptr, &Xfsz);
   InitLLVM X(argc, argv);
+  if (Xfsz.sa_handler == SIG_IGN)
+    ::signal(SIGXFSZ, SIG_IGN);
 #ifdef __GLIBC__
   // Grow heaps in large steps: a large emit otherwise spends a tenth of its
   // time in the kernel extending the heap a little at a time. A thread's heap
