@@ -308,6 +308,27 @@ int freePort() {
   return EC ? 0 : A.local_endpoint(EC).port();
 }
 
+/// The socket's folder: created 0700, and refused unless it is a folder of
+/// this user that nobody else can enter (a stale one is tightened).
+static bool makePrivateFolder(const std::string &Path) {
+  if (::mkdir(Path.c_str(), 0700) != 0 && errno != EEXIST) {
+    std::fprintf(stderr, "deployc agent: cannot create %s: %s\n", Path.c_str(),
+                 std::strerror(errno));
+    return false;
+  }
+  struct stat St;
+  if (::lstat(Path.c_str(), &St) != 0 || !S_ISDIR(St.st_mode) || St.st_uid != ::geteuid()) {
+    std::fprintf(stderr, "deployc agent: %s is not a folder of uid %u; remove it\n",
+                 Path.c_str(), unsigned(::geteuid()));
+    return false;
+  }
+  if ((St.st_mode & 07777) != 0700 && ::chmod(Path.c_str(), 0700) != 0) {
+    std::perror("deployc agent: cannot make the socket folder private");
+    return false;
+  }
+  return true;
+}
+
 class Agent {
 public:
   /// ToSupervisor receives the desired state after every change (-1: none);
@@ -428,27 +449,6 @@ public:
   }
 
 private:
-  /// The socket's folder: created 0700, and refused unless it is a folder of
-  /// this user that nobody else can enter (a stale one is tightened).
-  static bool makePrivateFolder(const std::string &Path) {
-    if (::mkdir(Path.c_str(), 0700) != 0 && errno != EEXIST) {
-      std::fprintf(stderr, "deployc agent: cannot create %s: %s\n", Path.c_str(),
-                   std::strerror(errno));
-      return false;
-    }
-    struct stat St;
-    if (::lstat(Path.c_str(), &St) != 0 || !S_ISDIR(St.st_mode) || St.st_uid != ::geteuid()) {
-      std::fprintf(stderr, "deployc agent: %s is not a folder of uid %u; remove it\n",
-                   Path.c_str(), unsigned(::geteuid()));
-      return false;
-    }
-    if ((St.st_mode & 07777) != 0700 && ::chmod(Path.c_str(), 0700) != 0) {
-      std::perror("deployc agent: cannot make the socket folder private");
-      return false;
-    }
-    return true;
-  }
-
   /// Peer credentials: only processes of the agent's own user may talk to it
   /// (the folder's mode already says so; this holds even if it changes).
   static bool fromOwner(int Fd) {
@@ -1481,9 +1481,11 @@ int interp::runAgent(const std::string &StatePath) {
   // One supervisor per state folder: a command that started a second one
   // while the first restarts its agent gets the first's agent.
   std::string RunDir = llvm::sys::path::parent_path(agentSocketPath(StatePath)).str();
-  llvm::sys::fs::create_directories(RunDir, /*IgnoreExisting=*/true, llvm::sys::fs::perms(0700));
+  llvm::sys::fs::create_directories(llvm::sys::path::parent_path(RunDir));
+  if (!makePrivateFolder(RunDir))
+    return 1;
   std::string LockPath = RunDir + "/supervisor.lock";
-  int LockFd = ::open(LockPath.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  int LockFd = ::open(LockPath.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (LockFd < 0 || ::flock(LockFd, LOCK_EX | LOCK_NB) != 0) {
     std::fprintf(stderr, "%s deployc agent: another supervisor serves %s; leaving\n",
                  nowISO8601().c_str(), RunDir.c_str());
