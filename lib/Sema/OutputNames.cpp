@@ -127,6 +127,7 @@ public:
       if (isWorkload(E.Decl->Kind)) {
         claimWorkloadObjects(Objects, E);
         checkPodNames(E);
+        checkManifestFile(E);
       } else if (E.Decl->Kind == DeclKind::Secret) {
         Objects.claim({describe(E.Decl), E.Decl->Name.Range, E.Decl}, "Secret",
                       kubernetesName(E.Decl->Name.Name),
@@ -172,6 +173,23 @@ private:
                   {describe(F->second), F->second->Name.Range, F->second},
                   "the output folder `" + Folder + "/` on a case-insensitive file system",
                   "so the files of one would overwrite those of the other");
+  }
+
+  /// A workload's manifests go to `ENV/NAME.yaml`, beside the files the
+  /// environment's own objects go to (Kubernetes.cpp: namespace.yaml,
+  /// secrets.yaml, backup.yaml); a workload named like one of those would
+  /// overwrite it. Workloads among themselves meet in their Kubernetes name.
+  void checkManifestFile(const EvaluatedDecl &E) {
+    if (!M.Decl)
+      return;
+    std::string Name = kubernetesName(E.Decl->Name.Name);
+    for (const char *Fixed : {"namespace", "secrets", "backup"})
+      if (Name == Fixed)
+        reportClash(Diags, Output::Files, {describe(E.Decl), E.Decl->Name.Range, E.Decl},
+                    {"the " + std::string(Fixed) + " objects of " + describe(M.Decl),
+                     M.Decl->Name.Range, M.Decl},
+                    "the file `" + M.Name + "/" + Name + ".yaml`",
+                    "so one would overwrite the other");
   }
 
   /// The objects emitKubernetes builds for a workload, by kind and name.

@@ -4,7 +4,9 @@
 // Kubernetes manifests, Dockerfiles and dev containers, all in memory. Each
 // Dockerfile must read back as the build it came from (checkDockerfile), so
 // that a value which ends a line or adds a mount option is found, not only
-// a crash.
+// a crash. No two files of the program may share a path once case is folded
+// (checkPathsDistinct: one would overwrite the other), and no quantity may
+// reach a manifest negative (checkQuantities: an overflow check missed).
 //
 //===----------------------------------------------------------------------===//
 
@@ -17,6 +19,8 @@
 #include "llvm/ADT/StringRef.h"
 #include "llvm/ADT/StringSwitch.h"
 #include <cstdint>
+#include <set>
+#include <tuple>
 #include <nlohmann/json.hpp>
 
 using namespace deployc;
@@ -115,6 +119,33 @@ void checkDockerfile(const plan::Build &B, const std::string &Text) {
   require(Froms == B.Stages.size() && Envs == Env.size() && Runs == Steps.size());
 }
 
+/// Every emitted path, case folded, once in the program: what `check`
+/// reports as D4009 and D7003 never reaches the writer.
+void checkPathsDistinct(std::set<std::string> &Seen, const std::vector<emit::EmittedFile> &Files) {
+  for (const emit::EmittedFile &File : Files)
+    require(Seen.insert(llvm::StringRef(File.Path).lower()).second);
+}
+
+/// No quantity or count in a manifest is negative (`cpu: -9223372036854775808m`
+/// was what an overflow looked like).
+void checkQuantities(const std::vector<emit::EmittedFile> &Files) {
+  static const char *const Keys[] = {"cpu", "memory", "storage", "ephemeral-storage",
+                                     "replicas", "minReplicas", "maxReplicas"};
+  for (const emit::EmittedFile &File : Files) {
+    llvm::StringRef Rest = File.Contents;
+    while (!Rest.empty()) {
+      llvm::StringRef Line;
+      std::tie(Line, Rest) = Rest.split('\n');
+      Line = Line.ltrim(" -");
+      for (const char *Key : Keys) {
+        llvm::StringRef Value = Line;
+        if (Value.consume_front(Key) && Value.consume_front(":"))
+          require(!Value.ltrim(" \"'").startswith("-"));
+      }
+    }
+  }
+}
+
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *Data, size_t Size) {
@@ -129,11 +160,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *Data, size_t Size) {
   auto Prog = sema::runFrontEnd(SM, Diags, {F}, Opts);
   if (!Prog || Diags.hasErrors())
     return 0;
+  std::set<std::string> Paths;
   for (const sema::EnvironmentModel &M : Prog->Environments) {
     plan::Environment Env = plan::lowerEnvironment(*Prog, M);
     (void)plan::evaluatedConfigJSON(*Prog, M);
     emit::SourceLocation Src;
-    (void)emit::emitKubernetesStream(Env, Diags);
+    std::vector<emit::EmittedFile> Manifests = emit::emitKubernetes(Env, Diags, /*Threads=*/1);
+    checkPathsDistinct(Paths, Manifests);
+    checkQuantities(Manifests);
     std::vector<emit::EmittedFile> Docker = emit::emitDocker(Env, Src);
     for (const plan::Build &B : Env.Builds) {
       checkDockerfile(B, emit::renderDockerfile(B));
@@ -142,7 +176,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *Data, size_t Size) {
         if (File.Path == Ignore && !B.Ignore.empty())
           require(static_cast<size_t>(llvm::count(File.Contents, '\n')) == B.Ignore.size());
     }
-    (void)emit::emitDevContainers(Env, Src);
+    std::vector<emit::EmittedFile> DevContainers = emit::emitDevContainers(Env, Src);
+    // Dockerfiles and dev containers are the program's, written once.
+    if (&M == &Prog->Environments.front()) {
+      checkPathsDistinct(Paths, Docker);
+      checkPathsDistinct(Paths, DevContainers);
+    }
   }
   return 0;
 }
