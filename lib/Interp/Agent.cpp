@@ -76,6 +76,9 @@ double msSince(Clock::time_point T) {
 /// client's connection (which carries secrets) or the state store. Only
 /// async-signal-safe calls: the parent has other threads.
 void closeInheritedDescriptors() {
+  // The agent ignores SIGPIPE, and an ignored signal survives exec: a
+  // workload gets the default back, as any process started from a shell.
+  ::signal(SIGPIPE, SIG_DFL);
   if (::syscall(SYS_close_range, 3U, ~0U, 0U) == 0)
     return;
   // Kernels before 5.9: walk /proc/self/fd with getdents64, again from the
@@ -498,6 +501,9 @@ private:
   void reportDesiredState() {
     if (ToSupervisor < 0)
       return;
+    // One report at a time, written whole: a pipe interleaves writes over
+    // PIPE_BUF, and an older state must not land after a newer one.
+    std::lock_guard<std::mutex> Reporting(ReportLock);
     json Requests = json::array();
     {
       std::lock_guard<std::mutex> G(Lock);
@@ -595,7 +601,7 @@ private:
       } catch (const std::exception &E) {
         Reply = {{"error", E.what()}};
       }
-      std::string Out = Reply.dump() + "\n";
+      std::string Out = Reply.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
       if (::write(Fd, Out.data(), Out.size()) < 0) {
         ::close(Fd);
         return;
@@ -1349,6 +1355,7 @@ private:
   std::vector<Event> Events; ///< Not yet in the state store.
   std::unique_ptr<StateStore> Store;
   int ToSupervisor = -1, FromSupervisor = -1;
+  std::mutex ReportLock; ///< Orders reportDesiredState's snapshots and writes.
   json ProxyPorts;
   std::atomic<bool> Quit{false};
   std::mt19937 Rng{std::random_device()()};
@@ -1486,7 +1493,14 @@ int interp::runAgent(const std::string &StatePath) {
     return 1;
   std::string LockPath = RunDir + "/supervisor.lock";
   int LockFd = ::open(LockPath.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (LockFd < 0 || ::flock(LockFd, LOCK_EX | LOCK_NB) != 0) {
+  // A supervisor that is finishing (its agent stops its replicas after
+  // `down`) holds the lock a little longer: wait for it before leaving.
+  bool Locked = LockFd >= 0 && ::flock(LockFd, LOCK_EX | LOCK_NB) == 0;
+  for (int I = 0; LockFd >= 0 && !Locked && I < 50; ++I) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    Locked = ::flock(LockFd, LOCK_EX | LOCK_NB) == 0;
+  }
+  if (!Locked) {
     std::fprintf(stderr, "%s deployc agent: another supervisor serves %s; leaving\n",
                  nowISO8601().c_str(), RunDir.c_str());
     return 0;
@@ -1589,9 +1603,25 @@ void AgentStoppedError::log(llvm::raw_ostream &OS) const {
      << formatDiagMessage(Info.Message, {std::to_string(Pid), LogPath});
 }
 
+/// Whether a supervisor serves the state folder (it holds the lock): its
+/// agent is restarting, not stopped.
+static bool supervisorAlive(const std::string &StatePath) {
+  std::string LockPath =
+      llvm::sys::path::parent_path(agentSocketPath(StatePath)).str() + "/supervisor.lock";
+  int Fd = ::open(LockPath.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (Fd < 0)
+    return false;
+  bool Held = ::flock(Fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+  ::close(Fd);
+  return Held;
+}
+
 /// The pid of an agent that died without cleaning up after itself: its pid
-/// file is there but the process is gone. 0 when there is none.
+/// file is there but the process is gone, and no supervisor is restarting
+/// it. 0 when there is none.
 static pid_t stoppedAgentPid(const std::string &StatePath) {
+  if (supervisorAlive(StatePath))
+    return 0;
   auto Buf = llvm::MemoryBuffer::getFile(agentPidPath(StatePath));
   if (!Buf)
     return 0;
@@ -1609,6 +1639,9 @@ static pid_t stoppedAgentPid(const std::string &StatePath) {
 }
 
 void interp::forgetStoppedAgent(const std::string &StatePath) {
+  // A supervisor restarting its agent owns these files.
+  if (supervisorAlive(StatePath))
+    return;
   ::unlink(agentPidPath(StatePath).c_str());
   ::unlink(agentSocketPath(StatePath).c_str());
 }
