@@ -607,9 +607,14 @@ llvm::Expected<DriftReport> interp::drift(Engine &E, const std::string &Env, Tar
                       std::to_string(D.Revision) + " (" + Summary + "), severity " + D.Severity;
     notifyChannels(Channels, Notify, Msg, E.Log);
   } else if (D.Action == "reapply") {
+    // Under the lock, as apply and rollback switch: a later command's repair
+    // takes a free lock to mean that no switch is under way.
+    if (auto Err = E.State.acquireLock(Env, E.Actor))
+      return std::move(Err);
     StateJournal J(E.State, "reapply", *Last);
     llvm::Error Err = withJournal(T, J, [&] { return T.restore(revisionFiles(*Last), E.Log); });
     E.State.clearPending(Env, E.Actor, "");
+    E.State.releaseLock(Env);
     if (Err)
       return std::move(Err);
     E.State.audit(E.Actor, "drift.reapply", Env, T.describe(),
@@ -900,6 +905,10 @@ llvm::Error interp::restoreBackup(const std::vector<std::string> &Locations,
   }
   for (size_t I = 0; I < Moves.size(); ++I) {
     const Move &M = Moves[I];
+    // The live database's write-ahead log goes first (it is kept aside): left
+    // beside the restored file by a crash, it would be replayed onto it.
+    llvm::sys::fs::remove(M.Live + "-wal");
+    llvm::sys::fs::remove(M.Live + "-shm");
     if (std::error_code EC = llvm::sys::fs::rename(M.Staged, M.Live)) {
       // Put back what was already replaced: never half of a restore.
       for (size_t J = 0; J < I; ++J) {
@@ -915,8 +924,6 @@ llvm::Error interp::restoreBackup(const std::vector<std::string> &Locations,
                      "; the state and vault were put back as they were" +
                      (Aside->empty() ? "" : " (also kept in " + *Aside + ")"));
     }
-    llvm::sys::fs::remove(M.Live + "-wal");
-    llvm::sys::fs::remove(M.Live + "-shm");
   }
   Log << "restored state and vault from " << Dir << "\n";
   if (!Aside->empty())
