@@ -10,6 +10,7 @@
 
 #include "deployc/Driver/Inputs.h"
 #include "deployc/Basic/SourceManager.h"
+#include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
@@ -68,9 +69,13 @@ std::optional<bool> matchSet(llvm::StringRef &P, char C) {
   return Found != Negated;
 }
 
-/// gitignore-style glob: `*`, `?` and `[...]` stay within a segment, `**`
-/// spans segments.
-bool matchGlob(llvm::StringRef P, llvm::StringRef S) {
+/// The (pattern, subject) suffixes, by length, known not to match.
+using GlobFailures = llvm::DenseSet<std::pair<unsigned, unsigned>>;
+
+bool matchGlobFrom(llvm::StringRef P, llvm::StringRef S, GlobFailures &Failed);
+
+/// One step of matchGlob, each star tried through matchGlobFrom.
+bool matchGlobStep(llvm::StringRef P, llvm::StringRef S, GlobFailures &Failed) {
   while (!P.empty()) {
     if (P.startswith("**")) {
       P = P.drop_front(2);
@@ -78,7 +83,7 @@ bool matchGlob(llvm::StringRef P, llvm::StringRef S) {
       if (P.empty())
         return true;
       for (size_t I = 0; I <= S.size(); ++I)
-        if ((I == 0 || S[I - 1] == '/' || !Slash) && matchGlob(P, S.drop_front(I)))
+        if ((I == 0 || S[I - 1] == '/' || !Slash) && matchGlobFrom(P, S.drop_front(I), Failed))
           return true;
       return false;
     }
@@ -86,7 +91,7 @@ bool matchGlob(llvm::StringRef P, llvm::StringRef S) {
     if (C == '*') {
       P = P.drop_front();
       for (size_t I = 0; I <= S.size(); ++I) {
-        if (matchGlob(P, S.drop_front(I)))
+        if (matchGlobFrom(P, S.drop_front(I), Failed))
           return true;
         if (I < S.size() && S[I] == '/')
           return false;
@@ -122,6 +127,26 @@ bool matchGlob(llvm::StringRef P, llvm::StringRef S) {
     S = S.drop_front();
   }
   return S.empty();
+}
+
+/// Each pair of suffixes is tried once: a pattern of many stars (a cloned
+/// repository's `.deployignore`) costs |P|·|S| steps, not |S| to the power
+/// of its stars.
+bool matchGlobFrom(llvm::StringRef P, llvm::StringRef S, GlobFailures &Failed) {
+  std::pair<unsigned, unsigned> Key{unsigned(P.size()), unsigned(S.size())};
+  if (Failed.count(Key))
+    return false;
+  if (matchGlobStep(P, S, Failed))
+    return true;
+  Failed.insert(Key);
+  return false;
+}
+
+/// gitignore-style glob: `*`, `?` and `[...]` stay within a segment, `**`
+/// spans segments.
+bool matchGlob(llvm::StringRef P, llvm::StringRef S) {
+  GlobFailures Failed;
+  return matchGlobFrom(P, S, Failed);
 }
 
 /// The rules of the `.deployignore` in Dir, if there is one.
@@ -371,7 +396,9 @@ ExpandedInputs driver::expandInputs(const std::vector<std::string> &Inputs) {
     // `a.deploy` for `.`.
     for (const std::string &F : Found) {
       llvm::SmallString<256> Shown(In);
-      path::append(Shown, llvm::StringRef(F).drop_front(Dir.size() + 1));
+      // Dir ends in a separator only when it is the root.
+      path::append(Shown, llvm::StringRef(F).drop_front(
+                              Dir.size() + (llvm::StringRef(Dir).endswith("/") ? 0 : 1)));
       path::remove_dots(Shown, /*remove_dot_dot=*/false);
       R.Files.push_back(std::string(Shown));
     }

@@ -276,8 +276,8 @@ private:
           Spec = O;
           Name = Body.take_front(1);
           Attached = Body.drop_front(1);
-          Attached.consume_front("=");
-          HasValue = !Attached.empty();
+          // `-o=` gives an empty value, as `--env=` does.
+          HasValue = Attached.consume_front("=") || !Attached.empty();
         }
     }
     if (!Spec) {

@@ -127,8 +127,15 @@ static int runCommand(const cli::ParsedCommandLine &L, const char *Argv0) {
     return runAgent(SO, errs());
   if (Cmd == "history")
     return runHistory(SO, Env, outs(), errs());
-  if (Cmd == "show")
-    return runShow(SO, toInteger(L.Args[0]), outs(), errs());
+  if (Cmd == "show") {
+    int64_t Rev = 0;
+    if (StringRef(L.Args[0]).getAsInteger(10, Rev) || Rev <= 0) {
+      cli::printUsageError(errs(), "`show` takes a revision number, not `" + L.Args[0] + "`",
+                           colorUsageErrors());
+      return ExitUsage;
+    }
+    return runShow(SO, Rev, outs(), errs());
+  }
   if (Cmd == "unlock")
     return runUnlock(SO, Env, outs(), errs());
   if (Cmd == "audit")
