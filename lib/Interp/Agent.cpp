@@ -114,6 +114,18 @@ void closeInheritedDescriptors() {
   ::close(Dir);
 }
 
+/// Writes all of Text to Fd (a pipe), giving up when the reader is gone.
+void writeAll(int Fd, llvm::StringRef Text) {
+  while (!Text.empty()) {
+    ssize_t N = ::write(Fd, Text.data(), Text.size());
+    if (N < 0 && errno == EINTR)
+      continue;
+    if (N <= 0)
+      return;
+    Text = Text.drop_front(N);
+  }
+}
+
 /// Standard input from /dev/null and the output to Log (to /dev/null when
 /// empty or unwritable), then nothing else open: the start of every process
 /// the engine runs.
@@ -523,15 +535,8 @@ private:
                               {"scaling", W.ScalingJSON}});
       }
     }
-    std::string Line = Requests.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
-    for (llvm::StringRef Rest = Line; !Rest.empty();) {
-      ssize_t N = ::write(ToSupervisor, Rest.data(), Rest.size());
-      if (N < 0 && errno == EINTR)
-        continue;
-      if (N <= 0)
-        return;
-      Rest = Rest.drop_front(N);
-    }
+    writeAll(ToSupervisor,
+             Requests.dump(-1, ' ', false, json::error_handler_t::replace) + "\n");
   }
 
   /// Starts again what a killed predecessor ran, read from the supervisor:
@@ -1470,18 +1475,6 @@ static void serveConnection(Agent &A, const std::string &Env, const std::string 
 }
 
 } // namespace
-
-/// Writes all of Text to Fd (a pipe), giving up when the reader is gone.
-static void writeAll(int Fd, llvm::StringRef Text) {
-  while (!Text.empty()) {
-    ssize_t N = ::write(Fd, Text.data(), Text.size());
-    if (N < 0 && errno == EINTR)
-      continue;
-    if (N <= 0)
-      return;
-    Text = Text.drop_front(N);
-  }
-}
 
 int interp::runAgent(const std::string &StatePath) {
   signal(SIGPIPE, SIG_IGN);
