@@ -31,6 +31,13 @@ if command -v node >/dev/null && command -v npm >/dev/null; then
   missing=("${filtered[@]}")
 fi
 
+# kubectl (for the GitOps test's kustomize builds): any kubectl already on
+# PATH, else Debian's kubernetes-client (which would clash with another one).
+if ! command -v kubectl >/dev/null &&
+    ! dpkg-query -W -f='${Status}' kubernetes-client 2>/dev/null | grep -q 'install ok installed'; then
+  missing+=(kubernetes-client)
+fi
+
 if ((${#missing[@]})); then
   echo "setup: installing ${missing[*]}"
   SUDO=""

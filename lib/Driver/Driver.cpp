@@ -292,8 +292,11 @@ int driver::runEmit(const DriverOptions &Opts, unsigned Targets, llvm::StringRef
   if (OutDir == "-")
     Stream.emplace();
   bool SharedDone = false;
+  emit::ClusterObjects Cluster;
+  std::vector<std::string> EnvNames;
   for (size_t I = 0, N = C.Prog->Environments.size(); I != N; ++I) {
     plan::Environment Env = plan::lowerEnvironment(*C.Prog, std::move(C.Prog->Environments[I]));
+    EnvNames.push_back(Env.Name);
     // Only the plan is read from here on. After the last environment the
     // program goes too: its syntax trees are the larger part of memory
     // while the files are rendered and held.
@@ -306,12 +309,12 @@ int driver::runEmit(const DriverOptions &Opts, unsigned Targets, llvm::StringRef
         emit::emitKubernetes(
             Env, C.Diags,
             [&](const emit::EmittedFile &F) {
-              if (WriteFailure.empty() && !C.Diags.hasErrors())
+              if (WriteFailure.empty() && !C.Diags.hasErrors() && !emit::isKustomization(F))
                 WriteFailure = Stream->add(F.Contents);
             },
-            Opts.Jobs);
+            Opts.Jobs, &Cluster);
       else
-        emit::emitKubernetes(Env, C.Diags, write, Opts.Jobs);
+        emit::emitKubernetes(Env, C.Diags, write, Opts.Jobs, &Cluster);
     }
     // Builds and dev containers do not vary by environment: emit them once.
     if (SharedDone || OutDir == "-")
@@ -326,8 +329,14 @@ int driver::runEmit(const DriverOptions &Opts, unsigned Targets, llvm::StringRef
   }
   if (C.Diags.hasErrors())
     return finish(ExitErrors);
-  if (Stream && WriteFailure.empty())
+  // Cluster-scoped objects first: the environments' objects name them.
+  if (Stream && WriteFailure.empty()) {
+    Out << Cluster.stream();
     WriteFailure = Stream->copyTo(Out);
+  }
+  if (!Stream && (Targets & emit::TargetKubernetes))
+    for (const emit::EmittedFile &F : Cluster.files(EnvNames))
+      write(F);
   // With no file at all the folder still becomes an (empty) output folder.
   if (OutDir != "-" && WriteFailure.empty() && haveWriter())
     if (llvm::Error E = Writer->commit())

@@ -101,11 +101,13 @@ std::optional<Compiled> compileEnvironment(const DriverOptions &Opts, llvm::raw_
 }
 
 /// All artifacts of an environment, as `deployc emit` would write them for it.
-std::vector<emit::EmittedFile> renderArtifacts(Compiled &CE, llvm::StringRef TargetDir,
-                                               DiagnosticEngine &Diags) {
-  std::vector<emit::EmittedFile> Files = emit::emitKubernetes(CE.Env, Diags);
+std::vector<emit::EmittedFile> renderArtifacts(Compiled &CE, DiagnosticEngine &Diags) {
+  emit::ClusterObjects Cluster;
+  std::vector<emit::EmittedFile> Files =
+      emit::emitKubernetes(CE.Env, Diags, /*Threads=*/0, &Cluster);
+  for (emit::EmittedFile &F : Cluster.files({CE.Env.Name}))
+    Files.push_back(std::move(F));
   emit::SourceLocation Src;
-  (void)TargetDir;
   for (emit::EmittedFile &F : emit::emitDocker(CE.Env, Src))
     Files.push_back(std::move(F));
   for (emit::EmittedFile &F : emit::emitDevContainers(CE.Env, Src))
@@ -319,7 +321,7 @@ int driver::runApply(const DriverOptions &Opts, const StateOptions &SO, llvm::St
     Files = std::move(*Specs);
   } else {
     DiagnosticEngine &Diags = CE->C->Diags;
-    Files = renderArtifacts(*CE, SO.Target, Diags);
+    Files = renderArtifacts(*CE, Diags);
     if (Diags.hasErrors()) {
       renderDiagnosticsText(Err, CE->C->SM, Diags.getDiagnostics(), false);
       return ExitErrors;

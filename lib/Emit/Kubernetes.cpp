@@ -102,26 +102,75 @@ public:
   /// (0: one per core); everything that depends on the order (patch findings,
   /// diagnostics, writing) happens here, in workload order, so the output
   /// and the diagnostics are those of one thread.
-  void run(FileSink Sink, unsigned Threads) {
-    auto finish = [&](std::string Name, std::vector<json> Docs) {
+  void run(FileSink Sink, unsigned Threads, ClusterObjects *Cluster) {
+    std::vector<std::string> Files;
+    auto emitFile = [&](std::string Name, std::string YAML) {
+      Files.push_back(Name);
+      Sink(std::move(Name), std::move(YAML));
+    };
+    auto finish = [&](std::string Name, std::vector<json> Docs, const char *Wave) {
+      // Before the patches, which may set another wave.
+      if (Wave)
+        setSyncWave(Docs, Wave);
       applyPatches(Docs, Env.Patches, nullptr);
       if (Env.Backup)
         noteResources(Docs);
+      if (Cluster) {
+        std::vector<json> Kept;
+        for (json &D : Docs) {
+          if (isClusterScoped(D))
+            addClusterObject(*Cluster, D);
+          else
+            Kept.push_back(std::move(D));
+        }
+        Docs = std::move(Kept);
+      }
       std::string YAML = toYAMLStream(Docs);
       dropDocuments(Docs);
-      Sink(std::move(Name), std::move(YAML));
+      if (!YAML.empty())
+        emitFile(std::move(Name), std::move(YAML));
     };
-    finish("namespace.yaml", namespaceDocs());
+    // Sorted first, so that `kubectl apply -f ENV/`, which applies a folder's
+    // files in name order, creates the namespace before what lives in it.
+    finish("00-namespace.yaml", namespaceDocs(), "-2");
     std::vector<json> SecretDocs = secretDocs();
     if (!SecretDocs.empty())
-      finish("secrets.yaml", std::move(SecretDocs));
-    emitWorkloads(Sink, Threads);
+      finish("secrets.yaml", std::move(SecretDocs), "-1");
+    emitWorkloads(emitFile, Threads);
     if (Env.Backup) {
       std::vector<json> Docs = backupDocs();
       if (!Docs.empty())
-        finish("backup.yaml", std::move(Docs));
+        finish("backup.yaml", std::move(Docs), nullptr);
     }
     reportUnusedPatches();
+    Sink(KustomizationFile, kustomization(Files));
+  }
+
+private:
+  /// The folder's kustomization: its files, in the order they were written.
+  static std::string kustomization(const std::vector<std::string> &Files) {
+    json K{{"apiVersion", "kustomize.config.k8s.io/v1beta1"}, {"kind", "Kustomization"}};
+    K["resources"] = json::array();
+    for (const std::string &F : Files)
+      K["resources"].push_back(F);
+    return toYAML(K);
+  }
+
+  static bool isClusterScoped(const json &Doc) {
+    const std::string &Kind = Doc["kind"].get_ref<const std::string &>();
+    return Kind == "PriorityClass" || Kind == "ClusterSecretStore";
+  }
+
+  void addClusterObject(ClusterObjects &Cluster, json &Doc);
+
+  /// Argo CD applies a lower wave first and waits until it is healthy: the
+  /// namespace, its quota and default limits (which apply only to pods
+  /// created after them) and the cluster-scoped objects pods name come before
+  /// anything else, then the secret stores and ExternalSecrets, synced before
+  /// the workloads that read their Secrets start.
+  static void setSyncWave(std::vector<json> &Docs, const char *Wave) {
+    for (json &D : Docs)
+      D["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"] = Wave;
   }
 
 private:
@@ -567,6 +616,10 @@ private:
     json S{{"apiVersion", "external-secrets.io/v1beta1"}, {"kind", Kind}};
     S["metadata"] = metadata(storeName(Backend, Mount), nullptr, "secrets", Kind == "SecretStore");
     S["spec"] = {{"provider", Provider}};
+    // A cluster-wide store would serve its secrets to any namespace that
+    // names it: only the spec's own namespaces may read it.
+    if (Kind == "ClusterSecretStore")
+      S["spec"]["conditions"] = json::array({{{"namespaces", json::array({NS})}}});
     return S;
   }
 
@@ -1833,24 +1886,117 @@ private:
 
 } // namespace
 
+struct ClusterObjects::Impl {
+  /// An object as JSON text (documents live in an emitter's arena, which
+  /// dies with it), without a store's namespace conditions, which are kept
+  /// apart and merged.
+  struct Object {
+    std::string Text, Environment;
+    /// The first environment's patch of the kind, if any.
+    SourceRange Patched;
+    std::set<std::string> Namespaces;
+  };
+  /// By kind and name: the order of the output.
+  std::map<std::pair<std::string, std::string>, Object> Objects;
+
+  std::vector<json> documents() const {
+    std::vector<json> Docs;
+    for (const auto &[Key, O] : Objects) {
+      json D = json::parse(O.Text);
+      if (!O.Namespaces.empty()) {
+        json Names = json::array();
+        for (const std::string &N : O.Namespaces)
+          Names.push_back(N);
+        D["spec"]["conditions"] = json::array({{{"namespaces", std::move(Names)}}});
+      }
+      Docs.push_back(std::move(D));
+    }
+    return Docs;
+  }
+};
+
+void KubernetesEmitter::addClusterObject(ClusterObjects &Cluster, json &Doc) {
+  std::set<std::string> Namespaces;
+  if (Doc["kind"] == "ClusterSecretStore" && Doc["spec"].contains("conditions")) {
+    for (const json &C : Doc["spec"]["conditions"])
+      if (C.contains("namespaces") && C.size() == 1)
+        for (const json &N : C["namespaces"])
+          Namespaces.insert(N.get<std::string>());
+    // Conditions a patch changed are compared whole, not merged.
+    if (!Namespaces.empty())
+      Doc["spec"].erase("conditions");
+  }
+  std::string Kind = Doc["kind"], Name = Doc["metadata"]["name"];
+  // Only a patch makes environments' objects differ: point at it.
+  SourceRange Patched;
+  for (const Patch &P : Env.Patches)
+    if (P.Kind == Kind) {
+      Patched = P.Where;
+      break;
+    }
+  auto [It, New] = Cluster.I->Objects.try_emplace(
+      {Kind, Name}, ClusterObjects::Impl::Object{Doc.dump(), Env.Name, Patched, {}});
+  ClusterObjects::Impl::Object &O = It->second;
+  if (!New && O.Text != Doc.dump()) {
+    Diags.report(DiagID::ClusterObjectDiffers, Patched.isValid() ? Patched : O.Patched,
+                 {O.Environment, Env.Name, Kind, Name});
+    return;
+  }
+  O.Namespaces.insert(Namespaces.begin(), Namespaces.end());
+}
+
+ClusterObjects::ClusterObjects() : I(std::make_unique<Impl>()) {}
+ClusterObjects::~ClusterObjects() = default;
+
+std::vector<EmittedFile> ClusterObjects::files(const std::vector<std::string> &EnvNames) const {
+  std::vector<EmittedFile> Out;
+  std::string Root = KubernetesFolder;
+  json Top{{"apiVersion", "kustomize.config.k8s.io/v1beta1"}, {"kind", "Kustomization"}};
+  Top["resources"] = json::array();
+  if (!I->Objects.empty()) {
+    std::string Folder = Root + "/" + ClusterFolder;
+    Out.push_back({Folder + "/cluster-scoped.yaml", stream()});
+    json K{{"apiVersion", "kustomize.config.k8s.io/v1beta1"}, {"kind", "Kustomization"}};
+    K["resources"] = json::array({"cluster-scoped.yaml"});
+    Out.push_back({Folder + "/" + KustomizationFile, toYAML(K)});
+    Top["resources"].push_back(ClusterFolder);
+  }
+  for (const std::string &E : EnvNames)
+    Top["resources"].push_back(E);
+  Out.push_back({Root + "/" + KustomizationFile, toYAML(Top)});
+  return Out;
+}
+
+std::string ClusterObjects::stream() const { return toYAMLStream(I->documents()); }
+
+bool emit::isKustomization(const EmittedFile &F) {
+  return llvm::sys::path::filename(F.Path) == KustomizationFile;
+}
+
 void emit::emitKubernetes(const Environment &Env, DiagnosticEngine &Diags,
-                          llvm::function_ref<void(EmittedFile)> Sink, unsigned Threads) {
+                          llvm::function_ref<void(EmittedFile)> Sink, unsigned Threads,
+                          ClusterObjects *Cluster) {
+  std::string Folder = std::string(KubernetesFolder) + "/" + Env.Name + "/";
   KubernetesEmitter(Env, Diags).run(
-      [&](std::string Name, std::string YAML) {
-        Sink({Env.Name + "/" + Name, std::move(YAML)});
-      },
-      Threads);
+      [&](std::string Name, std::string YAML) { Sink({Folder + Name, std::move(YAML)}); },
+      Threads, Cluster);
 }
 
 std::vector<EmittedFile> emit::emitKubernetes(const Environment &Env, DiagnosticEngine &Diags,
-                                              unsigned Threads) {
+                                              unsigned Threads, ClusterObjects *Cluster) {
   std::vector<EmittedFile> Out;
-  emitKubernetes(Env, Diags, [&](EmittedFile F) { Out.push_back(std::move(F)); }, Threads);
+  emitKubernetes(Env, Diags, [&](EmittedFile F) { Out.push_back(std::move(F)); }, Threads,
+                 Cluster);
   return Out;
 }
 
 std::string emit::emitKubernetesStream(const Environment &Env, DiagnosticEngine &Diags) {
   std::string Out;
-  KubernetesEmitter(Env, Diags).run([&](std::string, std::string YAML) { Out += YAML; }, 0);
+  KubernetesEmitter(Env, Diags).run(
+      [&](std::string Name, std::string YAML) {
+        if (Name != KustomizationFile)
+          Out += YAML;
+      },
+      0, nullptr);
   return Out;
 }

@@ -171,24 +171,25 @@ private:
     if (!NewFolder && F->second != M.Decl)
       reportClash(Diags, Output::Files, Later,
                   {describe(F->second), F->second->Name.Range, F->second},
-                  "the output folder `" + Folder + "/` on a case-insensitive file system",
+                  "the output folder `k8s/" + Folder + "/` on a case-insensitive file system",
                   "so the files of one would overwrite those of the other");
   }
 
-  /// A workload's manifests go to `ENV/NAME.yaml`, beside the files the
-  /// environment's own objects go to (Kubernetes.cpp: namespace.yaml,
-  /// secrets.yaml, backup.yaml); a workload named like one of those would
-  /// overwrite it. Workloads among themselves meet in their Kubernetes name.
+  /// A workload's manifests go to `k8s/ENV/NAME.yaml`, beside the files the
+  /// environment's own objects go to (Kubernetes.cpp: secrets.yaml,
+  /// backup.yaml; 00-namespace.yaml cannot be a declaration's name); a
+  /// workload named like one of those would overwrite it. Workloads among
+  /// themselves meet in their Kubernetes name.
   void checkManifestFile(const EvaluatedDecl &E) {
     if (!M.Decl)
       return;
     std::string Name = kubernetesName(E.Decl->Name.Name);
-    for (const char *Fixed : {"namespace", "secrets", "backup"})
+    for (const char *Fixed : {"secrets", "backup"})
       if (Name == Fixed)
         reportClash(Diags, Output::Files, {describe(E.Decl), E.Decl->Name.Range, E.Decl},
                     {"the " + std::string(Fixed) + " objects of " + describe(M.Decl),
                      M.Decl->Name.Range, M.Decl},
-                    "the file `" + M.Name + "/" + Name + ".yaml`",
+                    "the file `k8s/" + M.Name + "/" + Name + ".yaml`",
                     "so one would overwrite the other");
   }
 

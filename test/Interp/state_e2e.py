@@ -78,11 +78,11 @@ def _():
     assert all(r[1] == "succeeded" and r[2] == "ci" for r in rows), rows
     assert '"image": "r/api:2.0"' in rows[1][3]
     assert '"deployc-plan/1"' in rows[1][4]
-    assert "dev/api.yaml" in rows[1][5]
+    assert "k8s/dev/api.yaml" in rows[1][5]
     h = run("history", "--env", "dev", "--state", ".deployc/state.db").stdout
     assert "1    apply     succeeded" in h and "2    apply     succeeded" in h, h
     show = run("show", "2", "--state", ".deployc/state.db").stdout
-    assert '"revision": 2' in show and '"dev/api.yaml"' in show, show
+    assert '"revision": 2' in show and '"k8s/dev/api.yaml"' in show, show
 
 
 @scenario("a second writer fails at once naming the holder; a dead holder's lock is taken over")
@@ -141,7 +141,7 @@ def _():
         siblings = os.listdir(WORK)
         assert not [s for s in siblings if "deployc-tmp" in s and point == "finalize"], siblings
         apply("--set", f"tag=after-{point}")
-        with open(os.path.join(WORK, "out", "dev", "api.yaml")) as f:
+        with open(os.path.join(WORK, "out", "k8s", "dev", "api.yaml")) as f:
             assert f"r/api:after-{point}" in f.read()
     # The apply killed at finalize had switched the folder: the next one
     # recorded it before its own.
@@ -192,7 +192,7 @@ def _():
         lines = [l for l in h.stderr.splitlines() if "repaired environment `dev`" in l]
         assert len(lines) == 1, (point, h.stderr)
         after = db().execute("SELECT COUNT(*) FROM revisions").fetchone()[0]
-        with open(os.path.join(WORK, "out", "dev", "api.yaml")) as f:
+        with open(os.path.join(WORK, "out", "k8s", "dev", "api.yaml")) as f:
             text = f.read()
         if direction == "forward":
             assert after == before + 1 and f"recorded them as revision {after}" in lines[0], \
@@ -227,7 +227,7 @@ def _():
     fresh()
     apply()
     c = db()
-    c.execute("""UPDATE revisions SET files = '{"dev/api.yaml": 5, "x": [1]}'""")
+    c.execute("""UPDATE revisions SET files = '{"k8s/dev/api.yaml": 5, "x": [1]}'""")
     c.commit()
     p = run("drift", "--env", "dev", "--target", "dir:out", "--state", ".deployc/state.db",
             check=False)
@@ -391,15 +391,15 @@ def _():
     apply()
     apply("--set", "tag=2.0")
     run("rollback", "--env", "dev", "--target", "dir:out", "--state", ".deployc/state.db")
-    with open(os.path.join(WORK, "out", "dev", "api.yaml")) as f:
+    with open(os.path.join(WORK, "out", "k8s", "dev", "api.yaml")) as f:
         assert "r/api:1.0" in f.read()
     assert run("drift", "--env", "dev", "--target", "dir:out", "--state",
                ".deployc/state.db").returncode == 0
-    with open(os.path.join(WORK, "out", "dev", "api.yaml"), "a") as f:
+    with open(os.path.join(WORK, "out", "k8s", "dev", "api.yaml"), "a") as f:
         f.write("# edited by hand\n")
     p = run("drift", "--env", "dev", "--target", "dir:out", "--state", ".deployc/state.db",
             check=False)
-    assert p.returncode == 1 and "~ dev/api.yaml (changed by hand)" in p.stdout, p.stdout
+    assert p.returncode == 1 and "~ k8s/dev/api.yaml (changed by hand)" in p.stdout, p.stdout
     # The spec's policy: config drift is high, high alerts the ops channel.
     with open(os.path.join(WORK, "notified.log")) as f:
         assert "drift in environment dev" in f.read()
@@ -411,7 +411,7 @@ def _():
     p = run("rollback", "--env", "dev", "--to", "2", "--target", "dir:out", "--state",
             ".deployc/state.db")
     assert "to revision 2" in p.stdout, p.stdout
-    with open(os.path.join(WORK, "out", "dev", "api.yaml")) as f:
+    with open(os.path.join(WORK, "out", "k8s", "dev", "api.yaml")) as f:
         assert "r/api:2.0" in f.read()
 
 

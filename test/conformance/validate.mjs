@@ -15,7 +15,7 @@
 //  * Kubernetes manifests: every *.yaml / *.yml file below OUTDIR is a
 //    multi-document YAML stream.  Each document is
 //      - looked up by apiVersion/kind in kubernetes-models (built-in groups)
-//        or the @kubernetes-models/{argo-rollouts,keda,external-secrets} CRD
+//        or the @kubernetes-models/{argo-rollouts,argo-cd,keda,external-secrets,flux-cd} CRD
 //        packages; an unknown apiVersion/kind is a problem;
 //      - validated with the library's own JSON-schema validator
 //        (`new Model(doc).validate()`);
@@ -822,47 +822,53 @@ class DtsIndex {
 // kubernetes-models (core group "v1" -> kubernetes-models/v1, "apps/v1" ->
 // kubernetes-models/apps/v1, ...).
 const CRD_PACKAGES = {
-  "argoproj.io": "@kubernetes-models/argo-rollouts",
-  "keda.sh": "@kubernetes-models/keda",
-  "eventing.keda.sh": "@kubernetes-models/keda",
-  "external-secrets.io": "@kubernetes-models/external-secrets",
-  "generators.external-secrets.io": "@kubernetes-models/external-secrets",
+  // Argo Rollouts and Argo CD share the group; a kind is looked up in both.
+  "argoproj.io": ["@kubernetes-models/argo-rollouts", "@kubernetes-models/argo-cd"],
+  "keda.sh": ["@kubernetes-models/keda"],
+  "eventing.keda.sh": ["@kubernetes-models/keda"],
+  "external-secrets.io": ["@kubernetes-models/external-secrets"],
+  "generators.external-secrets.io": ["@kubernetes-models/external-secrets"],
+  "source.toolkit.fluxcd.io": ["@kubernetes-models/flux-cd"],
+  "kustomize.toolkit.fluxcd.io": ["@kubernetes-models/flux-cd"],
 };
 
-function moduleSpecFor(apiVersion) {
+// The modules that may declare apiVersion's kinds, in the order to try them.
+function moduleSpecsFor(apiVersion) {
   if (typeof apiVersion !== "string" || !/^([a-z0-9.-]+\/)?v[0-9]+((alpha|beta)[0-9]+)?$/.test(apiVersion)) return null;
   const slash = apiVersion.indexOf("/");
-  if (slash < 0) return `kubernetes-models/${apiVersion}`;
+  if (slash < 0) return [`kubernetes-models/${apiVersion}`];
   const group = apiVersion.slice(0, slash);
-  if (CRD_PACKAGES[group]) return `${CRD_PACKAGES[group]}/${apiVersion}`;
-  return `kubernetes-models/${apiVersion}`;
+  if (CRD_PACKAGES[group]) return CRD_PACKAGES[group].map((p) => `${p}/${apiVersion}`);
+  return [`kubernetes-models/${apiVersion}`];
 }
 
 const modelCache = new Map();
 
 async function findModel(apiVersion, kind) {
-  const spec = moduleSpecFor(apiVersion);
-  if (!spec) return { error: `unknown apiVersion "${apiVersion}"` };
-  const key = spec + "#" + kind;
+  const specs = moduleSpecsFor(apiVersion);
+  if (!specs) return { error: `unknown apiVersion "${apiVersion}"` };
+  const key = apiVersion + "#" + kind;
   if (modelCache.has(key)) return modelCache.get(key);
   let result;
-  let mod;
-  let url;
-  try {
-    url = import.meta.resolve(spec);
-    mod = await import(spec);
-  } catch (e) {
-    result = { error: `unknown apiVersion "${apiVersion}" (no module ${spec}: ${e.code || e.message})` };
-    modelCache.set(key, result);
-    return result;
-  }
-  const Model = typeof kind === "string" ? mod[kind] : undefined;
-  if (typeof Model !== "function" || Model.apiVersion !== apiVersion || Model.kind !== kind) {
-    result = { error: `unknown kind "${kind}" in apiVersion "${apiVersion}" (${spec} has no such resource)` };
-  } else {
+  for (const spec of specs) {
+    let mod;
+    let url;
+    try {
+      url = import.meta.resolve(spec);
+      mod = await import(spec);
+    } catch (e) {
+      result = result || { error: `unknown apiVersion "${apiVersion}" (no module ${spec}: ${e.code || e.message})` };
+      continue;
+    }
+    const Model = typeof kind === "string" ? mod[kind] : undefined;
+    if (typeof Model !== "function" || Model.apiVersion !== apiVersion || Model.kind !== kind) {
+      result = { error: `unknown kind "${kind}" in apiVersion "${apiVersion}" (${specs.join(", ")} have no such resource)` };
+      continue;
+    }
     const dts = path.join(path.dirname(fileURLToPath(url)), `${kind}.d.ts`);
     if (!fs.existsSync(dts)) result = { error: `internal: no declarations ${dts} for ${apiVersion} ${kind}` };
     else result = { Model, dts, iface: `I${kind}`, spec };
+    break;
   }
   modelCache.set(key, result);
   return result;

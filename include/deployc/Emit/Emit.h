@@ -12,6 +12,7 @@
 #include "deployc/Basic/Diagnostic.h"
 #include "deployc/Plan/Plan.h"
 #include "llvm/ADT/STLFunctionalExtras.h"
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -29,19 +30,62 @@ enum Target : unsigned {
   TargetAll = TargetKubernetes | TargetDocker | TargetDevContainer,
 };
 
-/// Kubernetes manifests for one environment, under `<env>/`, one file per
-/// resource group (namespace.yaml, secrets.yaml, <workload>.yaml, backup.yaml).
+/// The Kubernetes output folder, `k8s/`, beside `docker/` and `.devcontainer/`
+/// so that a GitOps controller syncing it never reads a Dockerfile or a dev
+/// container. Each environment has a folder of its own, `k8s/<env>/`, and
+/// the cluster-scoped objects of all of them go once to `k8s/<ClusterFolder>`
+/// (an environment name cannot contain `-`, so the two never meet).
+constexpr const char *KubernetesFolder = "k8s";
+constexpr const char *ClusterFolder = "cluster-scoped";
+/// The name kustomize, Argo CD and Flux read a kustomization from, and that
+/// `kubectl apply -f DIR` skips (it reads .yaml, .yml and .json files only),
+/// so that both ways of applying a folder work.
+constexpr const char *KustomizationFile = "Kustomization";
+
+/// The cluster-scoped objects (PriorityClasses, ClusterSecretStores) of the
+/// environments emitted into it, each kept once: environments share them. A
+/// ClusterSecretStore is limited to the namespaces of the environments that
+/// read it. Two environments that emit one object differently (a `patch`
+/// changed it in one) are reported when the second one is added.
+class ClusterObjects {
+public:
+  ClusterObjects();
+  ~ClusterObjects();
+  ClusterObjects(const ClusterObjects &) = delete;
+  ClusterObjects &operator=(const ClusterObjects &) = delete;
+
+  /// `k8s/cluster-scoped/` (its objects and kustomization; nothing when there
+  /// are no objects) and `k8s/Kustomization`, which builds the cluster-scoped
+  /// folder and every environment's folder in EnvNames.
+  std::vector<EmittedFile> files(const std::vector<std::string> &EnvNames) const;
+
+  /// The objects as one `---`-separated YAML stream.
+  std::string stream() const;
+
+  struct Impl;
+  std::unique_ptr<Impl> I;
+};
+
+/// Kubernetes manifests for one environment, under `k8s/<env>/`, one file per
+/// resource group (00-namespace.yaml, secrets.yaml, <workload>.yaml,
+/// backup.yaml) and last the folder's Kustomization listing them. With
+/// Cluster, cluster-scoped objects go there instead of into the files.
 /// Patch errors are reported to Diags. Workloads' files are rendered on
 /// Threads threads (0: one per core); files and diagnostics come out the same,
 /// in the same order, whatever the number.
 std::vector<EmittedFile> emitKubernetes(const plan::Environment &Env,
-                                        DiagnosticEngine &Diags, unsigned Threads = 0);
+                                        DiagnosticEngine &Diags, unsigned Threads = 0,
+                                        ClusterObjects *Cluster = nullptr);
 
 /// The same files handed to Sink one by one, in order, as each is rendered,
 /// so that a caller writing them out never holds them all. Sink runs on the
 /// calling thread.
 void emitKubernetes(const plan::Environment &Env, DiagnosticEngine &Diags,
-                    llvm::function_ref<void(EmittedFile)> Sink, unsigned Threads = 0);
+                    llvm::function_ref<void(EmittedFile)> Sink, unsigned Threads = 0,
+                    ClusterObjects *Cluster = nullptr);
+
+/// Whether F is a kustomization rather than manifests.
+bool isKustomization(const EmittedFile &F);
 
 /// All manifests of the environment as one `---`-separated YAML stream.
 std::string emitKubernetesStream(const plan::Environment &Env, DiagnosticEngine &Diags);
