@@ -284,6 +284,7 @@ def main():
         f.write("import std.secrets.database_credentials\n")
         for name, rs in readers.items():
             f.write(f"\nsecret {name} : database_credentials {{\n"
+                    f"  backend  = vault(\"kv/bench/{name}\")\n"
                     f"  readers  = [{', '.join(rs)}]\n"
                     f"  rotation {{ every = 90d  dual_write = 1d }}\n}}\n")
     with open(os.path.join(out, "tiers.deploy"), "w") as f:

@@ -296,7 +296,19 @@ int driver::runEmit(const DriverOptions &Opts, unsigned Targets, llvm::StringRef
   std::vector<std::string> EnvNames;
   for (size_t I = 0, N = C.Prog->Environments.size(); I != N; ++I) {
     plan::Environment Env = plan::lowerEnvironment(*C.Prog, std::move(C.Prog->Environments[I]));
-    EnvNames.push_back(Env.Name);
+    // An environment of this machine only has no manifests; said when it
+    // was asked for by name.
+    bool Manifests = (Targets & emit::TargetKubernetes) && Env.Cluster;
+    if ((Targets & emit::TargetKubernetes) && !Env.Cluster && !Opts.Environment.empty())
+      C.Diags.report(DiagID::EnvironmentNotInCluster, {}, {Env.Name});
+    // The embedded vault is a file on this machine, which no cluster reads:
+    // an ExternalSecret for it would never be filled.
+    if (Manifests)
+      for (const plan::Secret &S : Env.Secrets)
+        if (S.BackendKind == "embedded")
+          C.Diags.report(DiagID::EmbeddedSecretInCluster, S.Where, {S.Name, Env.Name});
+    if (Manifests)
+      EnvNames.push_back(Env.Name);
     // Only the plan is read from here on. After the last environment the
     // program goes too: its syntax trees are the larger part of memory
     // while the files are rendered and held.
@@ -304,7 +316,7 @@ int driver::runEmit(const DriverOptions &Opts, unsigned Targets, llvm::StringRef
       C.Prog.reset();
     else
       C.Prog->Environments[I].dropValues();
-    if (Targets & emit::TargetKubernetes) {
+    if (Manifests) {
       if (OutDir == "-")
         emit::emitKubernetes(
             Env, C.Diags,
@@ -334,7 +346,7 @@ int driver::runEmit(const DriverOptions &Opts, unsigned Targets, llvm::StringRef
     Out << Cluster.stream();
     WriteFailure = Stream->copyTo(Out);
   }
-  if (!Stream && (Targets & emit::TargetKubernetes))
+  if (!Stream && !EnvNames.empty())
     for (const emit::EmittedFile &F : Cluster.files(EnvNames))
       write(F);
   // With no file at all the folder still becomes an (empty) output folder.

@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "YAMLWriter.h"
+#include "deployc/Basic/HelperImages.h"
 #include "deployc/Emit/Emit.h"
 #include "deployc/Sema/Value.h"
 #include "llvm/ADT/StringExtras.h"
@@ -32,8 +33,6 @@ using namespace deployc::plan;
 namespace {
 
 constexpr const char *ManagedBy = "deployc";
-constexpr const char *ResticImage = "restic/restic:0.16.4";
-constexpr const char *KubectlImage = "bitnami/kubectl:1.29.2";
 
 std::string cpuQuantity(int64_t Milli) { return sema::formatCpu(Milli); }
 std::string memoryQuantity(int64_t Bytes) { return sema::formatMemory(Bytes); }
@@ -162,6 +161,10 @@ private:
   }
 
   void addClusterObject(ClusterObjects &Cluster, json &Doc);
+
+  std::string helperImage(const char *Image) const {
+    return helper_images::pulledFrom(Image, Env.HelperRegistry);
+  }
 
   /// Argo CD applies a lower wave first and waits until it is healthy: the
   /// namespace, its quota and default limits (which apply only to pods
@@ -584,7 +587,9 @@ private:
   }
 
   /// The namespace the distributed store and the embedded vault are
-  /// replicated into, where External Secrets reads them.
+  /// replicated into, where External Secrets reads them. (`emit` refuses
+  /// embedded secrets, D7007: nothing fills that namespace yet. `apply
+  /// --target dir:` still writes their stores.)
   static std::string remoteNamespace(const std::string &Backend) {
     return Backend == "embedded" ? "deployc-vault" : "deployc-distributed";
   }
@@ -1069,6 +1074,9 @@ private:
       Spec["volumes"] = std::move(Volumes);
     if (!W.Res.Priority.empty())
       Spec["priorityClassName"] = priorityClassName(W.Res.Priority);
+    // A mounted token lets anyone who breaks into the pod act as its
+    // service account; only pods that call the API get one.
+    Spec["automountServiceAccountToken"] = W.KubernetesApi;
     Spec["securityContext"] = podSecurity(W);
     if (W.K == Workload::JobKind)
       Spec["restartPolicy"] = W.Job && W.Job->Restart == "never" ? "Never" : "OnFailure";
@@ -1340,7 +1348,7 @@ private:
     int I = 0;
     for (const Probe &P : W.Strat.Validate) {
       std::string Host = dnsName(W.Name) + "-preview." + NS + ".svc";
-      json Container{{"name", "validate"}, {"image", "curlimages/curl:8.5.0"}};
+      json Container{{"name", "validate"}, {"image", helperImage(helper_images::Curl)}};
       if (P.K == Probe::HttpGet)
         Container["args"] = {"-fsS", "--max-time", "10",
                              "http://" + Host + ":" + std::to_string(P.Port) + P.Path};
@@ -1355,6 +1363,7 @@ private:
                                 {"requests", {{"cpu", "50m"}, {"memory", "64Mi"}}}};
       Container["securityContext"] = containerSecurity();
       json Pod{{"restartPolicy", "Never"},
+               {"automountServiceAccountToken", false},
                {"securityContext", restrictedPodSecurity()},
                {"containers", json::array({Container})}};
       Metrics.push_back(
@@ -1724,7 +1733,7 @@ private:
 
     // The snapshot is taken by an init container into a scratch volume.
     json Snapshot{{"name", "snapshot"},
-                  {"image", KubectlImage},
+                  {"image", helperImage(helper_images::Kubectl)},
                   {"command", {"/bin/sh", "-c",
                                "kubectl get " + llvm::join(Names, ",") + " --namespace " + NS +
                                    " --output yaml > /backup/objects/objects.yaml"}},
@@ -1803,7 +1812,7 @@ private:
                                                        {"key", C.Name}}}}}});
     Mounts.push_back({{"name", "tmp"}, {"mountPath", "/tmp"}});
     json Container{{"name", "backup"},
-                   {"image", ResticImage},
+                   {"image", helperImage(helper_images::Restic)},
                    {"command", {"/bin/sh", "-c", Script}},
                    {"env", Vars},
                    {"volumeMounts", Mounts},

@@ -439,6 +439,7 @@ private:
     E.Classification = str(M.Tier.get("classification"));
     E.Restrictions = strings(M.Tier.get("restrictions"));
     E.Regions = strings(Env.get("regions"));
+    E.Cluster = boolean(Env.get("cluster"), true);
     const Value &Alloc = M.Tier.get("resources");
     if (Alloc.is(VK::Object)) {
       Allocation A;
@@ -465,6 +466,7 @@ private:
     E.ReadOnlyRoot = boolean(Sec.get("read_only_root"), false);
     E.RunAsUser = integer(Sec.get("run_as_user"));
     E.AllowedRegistries = strings(Sec.get("allowed_registries"));
+    E.HelperRegistry = str(Sec.get("helper_registry"));
     const Value &Mon = Env.get("monitoring");
     E.Prometheus = boolean(Mon.get("prometheus"), false);
     E.PrometheusUrl = str(Mon.get("prometheus_url"), E.PrometheusUrl);
@@ -536,6 +538,7 @@ private:
     W.Command = strings(V.get("command"));
     W.Args = strings(V.get("args"));
     W.Workdir = str(V.get("workdir"));
+    W.KubernetesApi = boolean(V.get("kubernetes_api"), false);
     const Value &Res = V.get("resources");
     W.Res = Res.isAbsent() ? DefaultResources : resources(M, Res, "");
     W.Ports = ports(V.get("port"));
@@ -671,9 +674,12 @@ private:
         if (P.Ref && P.Ref->Secret.empty())
           P.Ref->Secret = S.Name;
     const Value &B = V.get("backend");
+    S.Where = D.Decl->Name.Range;
     if (B.is(VK::Object)) {
       S.BackendKind = B.getTag();
       S.BackendPath = str(B.get("path"), str(B.get("name")));
+      if (B.getOrigin().isValid())
+        S.Where = B.getOrigin();
     }
     const Value &Rot = V.get("rotation");
     if (Rot.is(VK::Object)) {

@@ -200,7 +200,9 @@ struct Vocabulary {
         .value("run_as_non_root", Bool)
         .value("read_only_root", Bool)
         .value("run_as_user", Int, 0, "the user id containers run as")
-        .value("allowed_registries", Strs);
+        .value("allowed_registries", Strs)
+        .value("helper_registry", Str, 0,
+               "a mirror deployc's helper images (restic, kubectl, curl) are pulled from");
     Fill(Monitoring, "monitoring", "Monitoring integration")
         .value("prometheus", Bool)
         .value("prometheus_url", Str)
@@ -237,6 +239,9 @@ struct Vocabulary {
         .value("tier", TierRef, FieldRequired)
         .value("regions", Strs)
         .value("namespace", Str)
+        .value("cluster", Bool, 0,
+               "`false`: runs only on this machine (`deployc apply`), and `emit` writes no "
+               "Kubernetes manifests for it")
         .block("network", Network)
         .block("security", Security)
         .block("monitoring", Monitoring)
@@ -387,6 +392,8 @@ struct Vocabulary {
           .block("init", Container, FieldLabelled | FieldRepeated)
           .block("sidecar", Container, FieldLabelled | FieldRepeated)
           .block("labels", Labels)
+          .value("kubernetes_api", Bool, 0,
+                 "the pods call the Kubernetes API, so their service account's token is mounted")
           .block("local", Local)
           .block("patch", PatchBody, FieldLabelled | FieldRepeated,
                  "`patch \"Deployment\" { spec { ... } }` on this workload's resources")

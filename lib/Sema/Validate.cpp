@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "deployc/Basic/HelperImages.h"
 #include "deployc/Sema/Sema.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/STLFunctionalExtras.h"
@@ -993,6 +994,7 @@ public:
         checkImageRegistries(E, M);
         checkNonRootImage(E, M);
       }
+    checkHelperImageRegistries(M);
     checkRestrictedNonRoot(M);
     if (M.tierHas("change_control"))
       checkChangeControl(M);
@@ -1230,22 +1232,31 @@ public:
     return llvm::StringRef(Full).startswith((Allowed + "/").str());
   }
 
+  static bool imageAllowed(llvm::StringRef Image, const Value &Allowed) {
+    for (const Value &A : Allowed.getElements())
+      if (A.is(Value::Kind::String) && registryAllows(Image, A.getString()))
+        return true;
+    return false;
+  }
+
+  static std::string allowedListing(const Value &Allowed) {
+    std::vector<std::string> Registries;
+    for (const Value &A : Allowed.getElements())
+      Registries.push_back(A.toDisplayString());
+    return joinAlternatives(Registries);
+  }
+
   void checkImageRegistries(const EvaluatedDecl &W, const EnvironmentModel &M) {
     const Value &Allowed = M.Env.get("security").get("allowed_registries");
     if (Allowed.getElements().empty())
       return;
-    const auto &List = Allowed.getElements();
-    std::vector<std::string> Registries;
-    for (const Value &A : List)
-      Registries.push_back(A.toDisplayString());
-    std::string Listing = joinAlternatives(Registries);
+    std::string Listing = allowedListing(Allowed);
     auto check = [&](const Value &Image, SourceRange Where) {
       if (!Image.is(Value::Kind::String))
         return;
       llvm::StringRef Ref = Image.getString();
-      for (const Value &A : List)
-        if (A.is(Value::Kind::String) && registryAllows(Ref, A.getString()))
-          return;
+      if (imageAllowed(Ref, Allowed))
+        return;
       Diags.report(DiagID::ImageRegistryNotAllowed, Where,
                    {Ref.str(), describe(W.Decl), imageRegistry(Ref), M.Name, Listing})
           .note(DiagID::NoteAllowedRegistriesHere, Allowed.getOrigin(), {M.Name});
@@ -1258,6 +1269,48 @@ public:
     for (const char *Kind : {"init", "sidecar"})
       for (const auto &[Name, C] : W.Val.get(Kind).getFields())
         check(C.get("image"), at(C.get("image"), W.Decl));
+  }
+
+  /// deployc's own pods run images the spec does not name (helper_images):
+  /// they are held to allowed_registries too, through the environment's
+  /// helper_registry, at what brings them in.
+  void checkHelperImageRegistries(const EnvironmentModel &M) {
+    const Value &Sec = M.Env.get("security");
+    const Value &Allowed = Sec.get("allowed_registries");
+    if (Allowed.getElements().empty() || !M.Decl)
+      return;
+    const Value &Mirror = Sec.get("helper_registry");
+    std::string Registry = Mirror.is(Value::Kind::String) ? Mirror.getString() : "";
+    std::string Listing = allowedListing(Allowed);
+    auto check = [&](const char *Helper, const std::string &What, SourceRange Where) {
+      std::string Image = helper_images::pulledFrom(Helper, Registry);
+      if (imageAllowed(Image, Allowed))
+        return;
+      Diags.report(DiagID::HelperImageRegistryNotAllowed, Where,
+                   {What, Image, imageRegistry(Image), M.Name, Listing})
+          .note(DiagID::NoteAllowedRegistriesHere, Allowed.getOrigin(), {M.Name});
+    };
+    const Value &Backup = M.Env.get("backup");
+    for (const Value &L : Backup.get("locations").getElements())
+      if (L.is(Value::Kind::String) && helper_images::isObjectStore(L.getString())) {
+        std::string Jobs = "the backup jobs of environment `" + M.Name + "`";
+        check(helper_images::Restic, Jobs, at(Backup, M.Decl));
+        check(helper_images::Kubectl, Jobs, at(Backup, M.Decl));
+        break;
+      }
+    for (const EvaluatedDecl &E : M.Decls) {
+      if (!isUserDecl(E.Decl) || !isWorkload(E.Decl->Kind))
+        continue;
+      const Value &Strategy = E.Val.get("strategy");
+      if (!Strategy.is(Value::Kind::Object) || Strategy.getTag() != "blue_green")
+        continue;
+      for (const Value &P : Strategy.get("validate").getElements())
+        if (P.is(Value::Kind::Object) && (P.getTag() == "http_get" || P.getTag() == "tcp")) {
+          check(helper_images::Curl, "the blue-green checks of " + describe(E.Decl),
+                at(P, E.Decl));
+          break;
+        }
+    }
   }
 
   /// The restricted Pod Security level admits only pods that run as non-root.

@@ -221,6 +221,8 @@ struct Workload {
   std::string BuildName;
   std::vector<std::string> Command, Args;
   std::string Workdir;
+  /// The pods call the Kubernetes API: their service account token is mounted.
+  bool KubernetesApi = false;
   int Replicas = 1;
   Resources Res;
   std::vector<Port> Ports;
@@ -259,6 +261,8 @@ struct Secret {
   std::map<std::string, Text> Composed;
   std::string BackendKind = "embedded"; ///< vault, distributed, platform, embedded
   std::string BackendPath;
+  /// The `backend` value, or the declaration's name when it has none.
+  SourceRange Where;
   std::optional<int64_t> RotationEveryMs, DualWriteMs, RefreshMs;
   std::vector<std::string> RotationNotify;
   std::vector<std::string> Readers, Operators;
@@ -322,6 +326,8 @@ struct Allocation {
 struct Environment {
   std::string Name, Namespace, Tier, Classification;
   std::vector<std::string> Restrictions, Regions;
+  /// False for an environment that runs only on this machine.
+  bool Cluster = true;
   std::optional<Allocation> Quota;
   std::string DefaultResourceTier;
   /// The default resource tier's size: what a container without resources gets.
@@ -333,6 +339,8 @@ struct Environment {
   bool RunAsNonRoot = true, ReadOnlyRoot = false;
   int64_t RunAsUser = 0; ///< 0 when the spec leaves it to the image.
   std::vector<std::string> AllowedRegistries;
+  /// A mirror deployc's own helper images are pulled through, or empty.
+  std::string HelperRegistry;
   // Monitoring.
   bool Prometheus = false;
   std::string PrometheusUrl = "http://prometheus.monitoring.svc:9090", Alerts;
