@@ -1122,16 +1122,14 @@ private:
           {"deployc.io/config-checksum", configChecksum(ConfigMaps)}};
     for (json &CM : ConfigMaps)
       Docs.push_back(std::move(CM));
-    for (const Volume &V : W.Volumes) {
-      json PVC{{"apiVersion", "v1"}, {"kind", "PersistentVolumeClaim"}};
-      PVC["metadata"] = metadata(dnsName(W.Name + "-" + V.Name), &W);
-      json Spec{{"accessModes", {"ReadWriteOnce"}},
-                {"resources", {{"requests", {{"storage", memoryQuantity(V.Size)}}}}}};
-      if (!V.StorageClass.empty())
-        Spec["storageClassName"] = V.StorageClass;
-      PVC["spec"] = std::move(Spec);
-      Docs.push_back(std::move(PVC));
-    }
+    // A StatefulSet's pods get claims of their own from its templates.
+    if (!W.Stateful)
+      for (const Volume &V : W.Volumes) {
+        json PVC{{"apiVersion", "v1"}, {"kind", "PersistentVolumeClaim"}};
+        PVC["metadata"] = metadata(dnsName(W.Name + "-" + V.Name), &W);
+        PVC["spec"] = claimSpec(V);
+        Docs.push_back(std::move(PVC));
+      }
 
     if (W.K == Workload::JobKind) {
       Docs.push_back(jobDoc(W, std::move(Template)));
@@ -1143,7 +1141,7 @@ private:
     if (IsRollout) {
       Workload = {{"apiVersion", "argoproj.io/v1alpha1"}, {"kind", "Rollout"}};
     } else {
-      Workload = {{"apiVersion", "apps/v1"}, {"kind", "Deployment"}};
+      Workload = {{"apiVersion", "apps/v1"}, {"kind", workloadKind(W)}};
     }
     Workload["metadata"] = metadata(Name, &W);
     json Spec;
@@ -1153,8 +1151,14 @@ private:
       Spec["replicas"] = W.Replicas;
     Spec["revisionHistoryLimit"] = 10;
     Spec["selector"] = {{"matchLabels", selector(W)}};
+    if (W.Stateful)
+      statefulSpec(W, Spec, Template);
     Spec["template"] = std::move(Template);
-    if (!IsRollout && !W.Volumes.empty()) {
+    if (W.Stateful) {
+      Spec["updateStrategy"] = {{"type", "RollingUpdate"}};
+      if (W.Strat.BatchPauseMs)
+        Spec["minReadySeconds"] = int(W.Strat.BatchPauseMs / 1000);
+    } else if (!IsRollout && !W.Volumes.empty()) {
       // A ReadWriteOnce claim attaches to one node: a surge pod elsewhere
       // would wait for it forever.
       Spec["strategy"] = {{"type", "Recreate"}};
@@ -1172,6 +1176,8 @@ private:
     Workload["spec"] = std::move(Spec);
     Docs.push_back(std::move(Workload));
 
+    if (W.Stateful)
+      Docs.push_back(headlessServiceDoc(W));
     if (!W.Ports.empty()) {
       Docs.push_back(serviceDoc(W, Name, ""));
       if (W.Strat.K == Strategy::Canary)
@@ -1197,6 +1203,65 @@ private:
       }
     }
     return Docs;
+  }
+
+  static json claimSpec(const Volume &V) {
+    json Spec{{"accessModes", {"ReadWriteOnce"}},
+              {"resources", {{"requests", {{"storage", memoryQuantity(V.Size)}}}}}};
+    if (!V.StorageClass.empty())
+      Spec["storageClassName"] = V.StorageClass;
+    return Spec;
+  }
+
+  static const char *workloadKind(const Workload &W) {
+    return W.Stateful ? "StatefulSet" : "Deployment";
+  }
+
+  /// The StatefulSet's own fields: its headless Service, and a claim
+  /// template per volume in place of the pod's shared claims, so that each
+  /// pod gets `VOLUME-NAME-N` of its own.
+  void statefulSpec(const Workload &W, json &Spec, json &Template) const {
+    Spec["serviceName"] = dnsName(W.Name) + "-headless";
+    json Claims = json::array();
+    std::set<std::string> ClaimNames;
+    for (const Volume &V : W.Volumes) {
+      json Claim{{"metadata", {{"name", dnsName(V.Name)}, {"labels", labels(&W)}}},
+                 {"spec", claimSpec(V)}};
+      Claims.push_back(std::move(Claim));
+      ClaimNames.insert(dnsName(V.Name));
+    }
+    Spec["volumeClaimTemplates"] = std::move(Claims);
+    json &PodSpec = Template["spec"];
+    if (!PodSpec.contains("volumes"))
+      return;
+    json Kept = json::array();
+    for (json &Vol : PodSpec["volumes"])
+      if (!Vol.contains("persistentVolumeClaim") || !ClaimNames.count(Vol["name"].get<std::string>()))
+        Kept.push_back(std::move(Vol));
+    if (Kept.empty())
+      PodSpec.erase("volumes");
+    else
+      PodSpec["volumes"] = std::move(Kept);
+  }
+
+  /// The Service that gives a StatefulSet's pods their stable names
+  /// (`NAME-0.NAME-headless`): no cluster IP, and its pods' addresses
+  /// published before they are ready, so that peers can find each other
+  /// while starting.
+  json headlessServiceDoc(const Workload &W) const {
+    json S{{"apiVersion", "v1"}, {"kind", "Service"}};
+    S["metadata"] = metadata(dnsName(W.Name) + "-headless", &W);
+    json Spec{{"clusterIP", "None"}, {"selector", selector(W)}, {"publishNotReadyAddresses", true}};
+    json Ports = json::array();
+    for (const Port &P : W.Ports)
+      Ports.push_back({{"name", dnsName(P.Name)},
+                       {"port", P.Number},
+                       {"targetPort", dnsName(P.Name)},
+                       {"protocol", P.Protocol}});
+    if (!Ports.empty())
+      Spec["ports"] = std::move(Ports);
+    S["spec"] = std::move(Spec);
+    return S;
   }
 
   /// Exposed ports are reachable from outside through an Ingress, which
@@ -1248,7 +1313,7 @@ private:
   json scaleTarget(const Workload &W, bool IsRollout) const {
     if (IsRollout)
       return {{"apiVersion", "argoproj.io/v1alpha1"}, {"kind", "Rollout"}, {"name", dnsName(W.Name)}};
-    return {{"apiVersion", "apps/v1"}, {"kind", "Deployment"}, {"name", dnsName(W.Name)}};
+    return {{"apiVersion", "apps/v1"}, {"kind", workloadKind(W)}, {"name", dnsName(W.Name)}};
   }
 
   json canaryStrategy(const Workload &W) const {
@@ -1752,30 +1817,52 @@ private:
                                  Repositories, *Credentials));
     // A volume can be attached to one node only: each workload's data is
     // backed up by a job of its own, scheduled beside the workload's pods.
+    // A StatefulSet's pods each have claims of their own, on their own
+    // nodes: a job per pod, beside that pod.
     for (const Workload &W : Env.Workloads) {
       if (W.Volumes.empty())
         continue;
-      json Volumes = json::array(), Mounts = json::array();
-      for (const Volume &V : W.Volumes) {
-        Volumes.push_back({{"name", dnsName(V.Name)},
-                           {"persistentVolumeClaim", {{"claimName", dnsName(W.Name + "-" + V.Name)},
-                                                      {"readOnly", true}}}});
-        Mounts.push_back({{"name", dnsName(V.Name)},
-                          {"mountPath", "/backup/" + dnsName(V.Name)},
-                          {"readOnly", true}});
+      if (!W.Stateful) {
+        Docs.push_back(volumeBackupJob(W, dnsName(W.Name + "-backup"), selector(W),
+                                       [&](const Volume &V) { return dnsName(W.Name + "-" + V.Name); },
+                                       Repositories, *Credentials));
+        continue;
       }
-      json Affinity{{"podAffinity",
-                     {{"requiredDuringSchedulingIgnoredDuringExecution",
-                       json::array({{{"labelSelector", {{"matchLabels", selector(W)}}},
-                                     {"topologyKey", "kubernetes.io/hostname"}}})}}}};
-      json VolumePod{{"automountServiceAccountToken", false},
-                     {"securityContext", podSecurity(W)},
-                     {"affinity", Affinity},
-                     {"volumes", Volumes}};
-      Docs.push_back(backupCronJob(dnsName(W.Name + "-backup"), std::move(VolumePod),
-                                   std::move(Mounts), Repositories, *Credentials));
+      for (int I = 0; I != W.MaxReplicas; ++I) {
+        std::string Pod = dnsName(W.Name) + "-" + std::to_string(I);
+        json Selector{{"statefulset.kubernetes.io/pod-name", Pod}};
+        Docs.push_back(volumeBackupJob(W, dnsName(W.Name + "-backup-" + std::to_string(I)),
+                                       Selector,
+                                       [&](const Volume &V) { return dnsName(V.Name) + "-" + Pod; },
+                                       Repositories, *Credentials));
+      }
     }
     return Docs;
+  }
+
+  /// A job backing up W's claims (named by ClaimName) read-only, scheduled
+  /// on the node of the pod Selector matches: a ReadWriteOnce volume
+  /// attaches to one node.
+  json volumeBackupJob(const Workload &W, const std::string &Name, const json &Selector,
+                       llvm::function_ref<std::string(const Volume &)> ClaimName,
+                       const std::vector<std::string> &Repositories, const Secret &Credentials) {
+    json Volumes = json::array(), Mounts = json::array();
+    for (const Volume &V : W.Volumes) {
+      Volumes.push_back({{"name", dnsName(V.Name)},
+                         {"persistentVolumeClaim", {{"claimName", ClaimName(V)}, {"readOnly", true}}}});
+      Mounts.push_back({{"name", dnsName(V.Name)},
+                        {"mountPath", "/backup/" + dnsName(V.Name)},
+                        {"readOnly", true}});
+    }
+    json Affinity{{"podAffinity",
+                   {{"requiredDuringSchedulingIgnoredDuringExecution",
+                     json::array({{{"labelSelector", {{"matchLabels", Selector}}},
+                                   {"topologyKey", "kubernetes.io/hostname"}}})}}}};
+    json VolumePod{{"automountServiceAccountToken", false},
+                   {"securityContext", podSecurity(W)},
+                   {"affinity", Affinity},
+                   {"volumes", Volumes}};
+    return backupCronJob(Name, std::move(VolumePod), std::move(Mounts), Repositories, Credentials);
   }
 
   /// Small fixed resources for deployc's helper containers, which must fit

@@ -539,6 +539,8 @@ private:
     W.Args = strings(V.get("args"));
     W.Workdir = str(V.get("workdir"));
     W.KubernetesApi = boolean(V.get("kubernetes_api"), false);
+    W.Stateful = sema::runsAsStatefulSet(D.Decl->Kind, V);
+    W.MaxReplicas = int(sema::maxReplicas(D.Decl->Kind, V));
     const Value &Res = V.get("resources");
     W.Res = Res.isAbsent() ? DefaultResources : resources(M, Res, "");
     W.Ports = ports(V.get("port"));

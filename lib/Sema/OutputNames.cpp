@@ -24,6 +24,26 @@ using namespace deployc;
 using namespace deployc::sema;
 using namespace deployc::ast;
 
+int64_t sema::maxReplicas(DeclKind Kind, const Value &W) {
+  if (Kind == DeclKind::Job)
+    return 1;
+  const Value &Range = W.get("scaling").get("replicas");
+  if (Range.is(Value::Kind::Range) && Range.getHigh().is(Value::Kind::Int))
+    return Range.getHigh().getInt();
+  const Value &PoolMax = W.get("pool").get("max");
+  if (Kind == DeclKind::Worker && PoolMax.is(Value::Kind::Int))
+    return PoolMax.getInt();
+  const Value &Replicas = W.get("replicas");
+  return Replicas.is(Value::Kind::Int) ? Replicas.getInt() : 1;
+}
+
+bool sema::runsAsStatefulSet(DeclKind Kind, const Value &W) {
+  const Value &Strategy = W.get("strategy");
+  bool Rolling = !Strategy.is(Value::Kind::Object) || Strategy.getTag() == "rolling";
+  return Kind != DeclKind::Job && Rolling && !W.get("storage").getFields().empty() &&
+         maxReplicas(Kind, W) > 1;
+}
+
 std::string sema::kubernetesName(llvm::StringRef Name) {
   std::string Out;
   for (char C : Name) {
@@ -213,10 +233,21 @@ private:
       for (const auto &[C, CV] : V.get(Group).getFields())
         if (hasPlainEnv(CV.get("env")))
           object("ConfigMap", kubernetesName(W + "-" + C + "-env"));
-    for (const auto &[Volume, VV] : V.get("storage").getFields()) {
-      object("PersistentVolumeClaim", kubernetesName(W + "-" + Volume));
-      if (M.Env.get("backup").is(Value::Kind::Object))
-        object("CronJob", kubernetesName(W + "-backup"));
+    bool Stateful = runsAsStatefulSet(E.Decl->Kind, V);
+    bool BacksUp = M.Env.get("backup").is(Value::Kind::Object);
+    // A StatefulSet's claims are named by Kubernetes (`VOLUME-NAME-N`), and
+    // each pod's are backed up by a job of its own.
+    if (Stateful) {
+      object("Service", Name + "-headless");
+      if (BacksUp)
+        for (int64_t I = 0, N = maxReplicas(E.Decl->Kind, V); I != N; ++I)
+          object("CronJob", kubernetesName(W + "-backup-" + std::to_string(I)));
+    } else {
+      for (const auto &[Volume, VV] : V.get("storage").getFields()) {
+        object("PersistentVolumeClaim", kubernetesName(W + "-" + Volume));
+        if (BacksUp)
+          object("CronJob", kubernetesName(W + "-backup"));
+      }
     }
     if (E.Decl->Kind == DeclKind::Job) {
       if (V.get("schedule").is(Value::Kind::String))

@@ -1421,6 +1421,7 @@ public:
         continue;
       checkCanaryEnvironment(E, M);
       checkBlueGreenPort(E);
+      checkSharedStorage(E);
       checkAutoscaler(E);
       checkScaleToZero(E);
       checkDisruptionBudget(E);
@@ -1477,6 +1478,22 @@ public:
     if (Ports.is(Value::Kind::Object) && !Ports.getFields().empty())
       return;
     Diags.report(DiagID::BlueGreenWithoutPort, at(S, E.Decl), {describe(E.Decl)});
+  }
+
+  /// Argo Rollouts runs a canary or blue-green service as a ReplicaSet, whose
+  /// pods share the workload's claims; a ReadWriteOnce claim attaches to one
+  /// node, so a second pod elsewhere never starts. A rolling update runs it as
+  /// a StatefulSet, with claims per pod.
+  void checkSharedStorage(const EvaluatedDecl &E) {
+    const Value &S = E.Val.get("strategy");
+    if (!S.is(Value::Kind::Object) || S.getTag() == "rolling")
+      return;
+    const auto &Storage = E.Val.get("storage").getFields();
+    int64_t Pods = maxReplicas(E.Decl->Kind, E.Val);
+    if (Storage.empty() || Pods <= 1)
+      return;
+    Diags.report(DiagID::RolloutSharesStorage, at(S, E.Decl),
+                 {describe(E.Decl), std::to_string(Pods), S.getTag(), Storage.front().first});
   }
 
   /// Only something outside the pods can wake a workload scaled to zero:

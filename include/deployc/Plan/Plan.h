@@ -223,6 +223,10 @@ struct Workload {
   std::string Workdir;
   /// The pods call the Kubernetes API: their service account token is mounted.
   bool KubernetesApi = false;
+  /// Runs as a StatefulSet (sema::runsAsStatefulSet), with MaxReplicas pods
+  /// at most, each with claims of its own.
+  bool Stateful = false;
+  int MaxReplicas = 1;
   int Replicas = 1;
   Resources Res;
   std::vector<Port> Ports;

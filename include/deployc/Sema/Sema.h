@@ -93,6 +93,15 @@ void runCompatibilityStage(Program &P, const EnvironmentModel &M);
 /// Folders and bake targets of builds and dev containers use it too.
 std::string kubernetesName(llvm::StringRef Name);
 
+/// The most pods a workload (of kind Kind, evaluated to W) runs at once:
+/// its replicas, its autoscaling or pool maximum.
+int64_t maxReplicas(ast::DeclKind Kind, const Value &W);
+
+/// Whether a workload runs as a StatefulSet: a rolling service or worker
+/// with storage and more than one pod. A ReadWriteOnce claim attaches to one
+/// node, so the pods need a claim each (volumeClaimTemplates), not one shared.
+bool runsAsStatefulSet(ast::DeclKind Kind, const Value &W);
+
 } // namespace deployc::sema
 
 #endif
