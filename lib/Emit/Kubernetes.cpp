@@ -380,6 +380,9 @@ private:
     // SMI routing needs the workloads in the mesh: Linkerd injects its proxy.
     if (Env.Routing == "mesh")
       Ns["metadata"]["annotations"] = {{"linkerd.io/inject", "enabled"}};
+    // Istio injects its proxy into pods of a namespace labelled so.
+    if (Env.Routing == "istio")
+      Ns["metadata"]["labels"]["istio-injection"] = "enabled";
     Docs.push_back(Ns);
 
     if (Env.Quota) {
@@ -519,13 +522,14 @@ private:
              {"policyTypes", {"Ingress"}},
              {"ingress", json::array({{{"from", json::array({namespaceSelector(Namespace.str())})}}})}}));
     }
-    // The mesh's proxies talk to its control plane (Linkerd, for SMI).
-    if (Env.Routing == "mesh")
+    // The mesh's proxies talk to its control plane (Linkerd for SMI, istiod).
+    if (Env.Routing == "mesh" || Env.Routing == "istio")
       Docs.push_back(networkPolicy(
           "allow-mesh-control-plane",
           {{"podSelector", All},
            {"policyTypes", {"Egress"}},
-           {"egress", json::array({{{"to", json::array({namespaceSelector("linkerd")})}}})}}));
+           {"egress", json::array({{{"to", json::array({namespaceSelector(
+                                        Env.Routing == "mesh" ? "linkerd" : "istio-system")})}}})}}));
     // Backup jobs reach their object stores and the Kubernetes API over HTTPS.
     if (Env.Backup)
       Docs.push_back(networkPolicy(
@@ -1187,6 +1191,11 @@ private:
     }
     if (hasIngress(W))
       Docs.push_back(ingressDoc(W));
+    if (hasHttpRoutes(W))
+      for (json &R : httpRouteDocs(W))
+        Docs.push_back(std::move(R));
+    if (W.Strat.K == Strategy::Canary && Env.Routing == "istio" && !W.Ports.empty())
+      Docs.push_back(virtualServiceDoc(W));
     if (W.Strat.K == Strategy::Canary && !W.Strat.Analysis.empty())
       Docs.push_back(canaryAnalysis(W));
     if (W.Strat.K == Strategy::BlueGreen && !W.Strat.Validate.empty())
@@ -1267,8 +1276,70 @@ private:
   /// Exposed ports are reachable from outside through an Ingress, which
   /// routes by host name: it needs the environment's domain.
   bool hasIngress(const Workload &W) const {
-    return W.K == Workload::ServiceKind && !Env.Domain.empty() &&
+    return W.K == Workload::ServiceKind && !Env.Domain.empty() && Env.Routing != "gateway_api" &&
            llvm::any_of(W.Ports, isHttpIngressPort);
+  }
+
+  /// With `routing = gateway_api`, exposed HTTP ports are reached through
+  /// HTTPRoutes on the environment's Gateway instead of an Ingress.
+  bool hasHttpRoutes(const Workload &W) const {
+    return W.K == Workload::ServiceKind && Env.Routing == "gateway_api" &&
+           llvm::any_of(W.Ports, isHttpIngressPort);
+  }
+
+  /// Argo Rollouts sets the canary's weight on this route's backends.
+  static const Port &firstHttpIngressPort(const Workload &W) {
+    return *llvm::find_if(W.Ports, isHttpIngressPort);
+  }
+
+  /// An HTTPRoute per exposed HTTP port, named and with host names as the
+  /// Ingress rules would be (`<workload>` and `<workload>.<domain>` for the
+  /// first, `<workload>-<port>` for each other one). A canary service's
+  /// first route carries both its Services, the canary's at weight 0, which
+  /// the Argo Rollouts Gateway API plugin moves.
+  std::vector<json> httpRouteDocs(const Workload &W) const {
+    std::vector<json> Docs;
+    bool Canary = W.Strat.K == Strategy::Canary;
+    for (const Port &P : W.Ports) {
+      if (!isHttpIngressPort(P))
+        continue;
+      std::string Name = dnsName(Docs.empty() ? W.Name : W.Name + "-" + P.Name);
+      json Backends = json::array({{{"name", dnsName(W.Name)}, {"port", P.Number}}});
+      if (Canary && Docs.empty()) {
+        Backends[0]["weight"] = 100;
+        Backends.push_back({{"name", dnsName(W.Name) + "-canary"}, {"port", P.Number}, {"weight", 0}});
+      }
+      json R{{"apiVersion", "gateway.networking.k8s.io/v1"}, {"kind", "HTTPRoute"}};
+      R["metadata"] = metadata(Name, &W);
+      json Spec;
+      Spec["parentRefs"] =
+          json::array({{{"name", Env.GatewayName}, {"namespace", Env.GatewayNamespace}}});
+      if (!Env.Domain.empty())
+        Spec["hostnames"] = json::array({Name + "." + Env.Domain});
+      Spec["rules"] = json::array(
+          {{{"matches", json::array({{{"path", {{"type", "PathPrefix"}, {"value", "/"}}}}})},
+            {"backendRefs", std::move(Backends)}}});
+      R["spec"] = std::move(Spec);
+      Docs.push_back(std::move(R));
+    }
+    return Docs;
+  }
+
+  /// Istio splits a canary's traffic inside the mesh by the weights Argo
+  /// Rollouts sets on this route, between the stable and canary Services
+  /// (host-level splitting, so that the canary Service the analysis
+  /// measures selects only canary pods).
+  json virtualServiceDoc(const Workload &W) const {
+    std::string Name = dnsName(W.Name);
+    json Port{{"number", W.Ports.front().Number}};
+    json Route = json::array({{{"destination", {{"host", Name}, {"port", Port}}}, {"weight", 100}},
+                              {{"destination", {{"host", Name + "-canary"}, {"port", Port}}},
+                               {"weight", 0}}});
+    json V{{"apiVersion", "networking.istio.io/v1beta1"}, {"kind", "VirtualService"}};
+    V["metadata"] = metadata(Name, &W);
+    V["spec"] = {{"hosts", json::array({Name})},
+                 {"http", json::array({{{"name", "primary"}, {"route", std::move(Route)}}})}};
+    return V;
   }
 
   /// An Ingress routes HTTP: UDP, raw TCP and gRPC ports stay out of it.
@@ -1284,7 +1355,11 @@ private:
       if (!isHttpIngressPort(P))
         continue;
       std::string Host = dnsName(Rules.empty() ? W.Name : W.Name + "-" + P.Name) + "." + Env.Domain;
-      json Backend{{"service", {{"name", dnsName(W.Name)}, {"port", {{"name", dnsName(P.Name)}}}}}};
+      // With ALB, Argo Rollouts writes the canary's weighted forward into an
+      // annotation named after the stable Service, which the first rule uses.
+      bool Weighted = Env.Routing == "alb" && W.Strat.K == Strategy::Canary && Rules.empty();
+      json Backend{{"service", {{"name", dnsName(W.Name)},
+                                {"port", {{"name", Weighted ? "use-annotation" : dnsName(P.Name)}}}}}};
       Rules.push_back(
           {{"host", Host},
            {"http", {{"paths", json::array({{{"path", "/"}, {"pathType", "Prefix"},
@@ -1293,17 +1368,26 @@ private:
     json I{{"apiVersion", "networking.k8s.io/v1"}, {"kind", "Ingress"}};
     I["metadata"] = metadata(dnsName(W.Name), &W);
     json Spec;
+    std::vector<std::string> Ranges;
+    for (const std::string &Source : Env.Ingress)
+      if (Source.find('/') != std::string::npos)
+        Ranges.push_back(Source);
     if (Env.Routing == "ingress") {
       // Argo Rollouts splits canary traffic through ingress-nginx, which
       // also enforces the declared sources.
       Spec["ingressClassName"] = "nginx";
-      std::vector<std::string> Ranges;
-      for (const std::string &Source : Env.Ingress)
-        if (Source.find('/') != std::string::npos)
-          Ranges.push_back(Source);
       if (!Ranges.empty())
         I["metadata"]["annotations"] = {
             {"nginx.ingress.kubernetes.io/whitelist-source-range", llvm::join(Ranges, ",")}};
+    } else if (Env.Routing == "alb") {
+      // The AWS Load Balancer Controller: an internet-facing ALB sending
+      // to pod IPs, so that weights apply per pod, not per node.
+      Spec["ingressClassName"] = "alb";
+      json Annotations{{"alb.ingress.kubernetes.io/scheme", "internet-facing"},
+                       {"alb.ingress.kubernetes.io/target-type", "ip"}};
+      if (!Ranges.empty())
+        Annotations["alb.ingress.kubernetes.io/inbound-cidrs"] = llvm::join(Ranges, ",");
+      I["metadata"]["annotations"] = std::move(Annotations);
     }
     Spec["rules"] = Rules;
     I["spec"] = Spec;
@@ -1334,12 +1418,24 @@ private:
     if (!W.Ports.empty()) {
       C["canaryService"] = dnsName(W.Name) + "-canary";
       C["stableService"] = dnsName(W.Name);
-      // Argo Rollouts sets the weights on the mesh's SMI TrafficSplit, or on
-      // a canary copy of the workload's Ingress.
+      // Argo Rollouts sets the weights on the mesh's SMI TrafficSplit, on a
+      // canary copy of the workload's Ingress, on the ALB's forward action,
+      // on the Istio VirtualService or on the HTTPRoute's backends.
+      std::string Name = dnsName(W.Name);
       if (Env.Routing == "mesh")
         C["trafficRouting"] = {{"smi", json::object()}};
       else if (Env.Routing == "ingress" && hasIngress(W))
-        C["trafficRouting"] = {{"nginx", {{"stableIngress", dnsName(W.Name)}}}};
+        C["trafficRouting"] = {{"nginx", {{"stableIngress", Name}}}};
+      else if (Env.Routing == "alb" && hasIngress(W))
+        C["trafficRouting"] = {{"alb", {{"ingress", Name},
+                                        {"servicePort", firstHttpIngressPort(W).Number},
+                                        {"rootService", Name}}}};
+      else if (Env.Routing == "istio")
+        C["trafficRouting"] = {
+            {"istio", {{"virtualService", {{"name", Name}, {"routes", json::array({"primary"})}}}}}};
+      else if (hasHttpRoutes(W))
+        C["trafficRouting"] = {
+            {"plugins", {{"argoproj-labs/gatewayAPI", {{"httpRoute", Name}, {"namespace", NS}}}}}};
     }
     C["maxSurge"] = "25%";
     C["maxUnavailable"] = 0;

@@ -458,6 +458,9 @@ private:
     E.Isolation = str(Net.get("isolation"), E.Isolation);
     E.Routing = str(Net.get("routing"), E.Routing);
     E.Domain = str(Net.get("domain"));
+    auto [GatewayNS, GatewayName] = llvm::StringRef(str(Net.get("gateway"))).split('/');
+    E.GatewayNamespace = GatewayNS.str();
+    E.GatewayName = GatewayName.str();
     E.Ingress = strings(Net.get("ingress"));
     E.Egress = strings(Net.get("egress"));
     const Value &Sec = Env.get("security");

@@ -255,6 +255,22 @@ private:
       return;
     }
     const std::string &Strategy = V.get("strategy").getTag();
+    // With the Gateway API, exposed HTTP ports after the first get HTTPRoutes
+    // of their own, `NAME-PORT`.
+    const Value &Routing = M.Env.get("network").get("routing");
+    if (Routing.is(Value::Kind::Enum) && Routing.getEnum() == "gateway_api") {
+      bool First = true;
+      for (const auto &[Port, P] : V.get("port").getFields()) {
+        const Value &Protocol = P.get("protocol");
+        bool Http = !Protocol.is(Value::Kind::Enum) || Protocol.getEnum() == "tcp" ||
+                    Protocol.getEnum() == "http";
+        if (!P.get("expose").getBool() || !Http)
+          continue;
+        if (!First)
+          object("HTTPRoute", kubernetesName(W + "-" + Port));
+        First = false;
+      }
+    }
     if (!V.get("port").getFields().empty()) {
       object("Service", Name);
       if (Strategy == "canary")

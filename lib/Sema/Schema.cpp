@@ -94,7 +94,7 @@ struct Vocabulary {
                        "feature_gating", "full_audit", "change_control"}};
   EnumDef Priority{"priority class", {"best_effort", "guaranteed", "reserved"}};
   EnumDef Isolation{"network isolation", {"none", "namespace", "strict"}};
-  EnumDef Routing{"traffic routing", {"none", "ingress", "mesh"}};
+  EnumDef Routing{"traffic routing", {"none", "ingress", "mesh", "istio", "gateway_api", "alb"}};
   EnumDef PodSecurity{"pod security level", {"privileged", "baseline", "restricted"}};
   EnumDef Rollback{"rollback mode", {"automatic", "manual"}};
   EnumDef Broker{"message broker", {"rabbitmq", "kafka", "redis", "aws_sqs", "nats"}};
@@ -194,7 +194,10 @@ struct Vocabulary {
         .value("routing", E(Routing), 0, "how traffic is split between revisions")
         .value("ingress", Strs, 0, "sources allowed in")
         .value("egress", Strs, 0, "destinations allowed out, as host:port")
-        .value("domain", Str);
+        .value("domain", Str)
+        .value("gateway", Str, 0,
+               "the Gateway API Gateway services attach to, `NAMESPACE/NAME`, for "
+               "`routing = gateway_api`");
     Fill(Security, "security", "Security boundaries")
         .value("pod_security", E(PodSecurity))
         .value("run_as_non_root", Bool)

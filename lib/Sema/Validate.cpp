@@ -1412,6 +1412,7 @@ public:
     checkExperimentalFeatures(M);
     checkTierAllocation(M);
     checkQuotaNeedsResources(M);
+    checkGateway(M);
     for (const EvaluatedDecl &E : M.Decls) {
       if (!isUserDecl(E.Decl))
         continue;
@@ -1452,15 +1453,17 @@ public:
           .note(DiagID::NoteInEnvironment, M.Decl->Name.Range, {M.Name});
       return;
     }
-    if (Routing.getEnum() != "ingress")
+    llvm::StringRef Via = Routing.getEnum();
+    if (Via != "ingress" && Via != "alb" && Via != "gateway_api")
       return;
-    // The ingress controller can only split traffic that reaches it: the
-    // service's Ingress needs an exposed port and a host name.
+    // The ingress controller or gateway can only split traffic that reaches
+    // it: the service's Ingress needs an exposed port and a host name, its
+    // HTTPRoute an exposed port.
     bool Exposed = false;
     for (const auto &[Name, P] : E.Val.get("port").getFields())
       if (P.get("expose").is(Value::Kind::Bool) && P.get("expose").getBool())
         Exposed = true;
-    if (Exposed && Network.get("domain").is(Value::Kind::String))
+    if (Exposed && (Via == "gateway_api" || Network.get("domain").is(Value::Kind::String)))
       return;
     Diags.report(DiagID::CanaryIngressCarriesNoTraffic, at(S, E.Decl),
                  {M.Name, describe(E.Decl), Exposed ? "has no host name" : "exposes no port",
@@ -1468,6 +1471,23 @@ public:
                           : "set `expose = true` on the port its clients use, or use "
                             "`routing = mesh` for traffic inside the cluster"})
         .note(DiagID::NoteInEnvironment, M.Decl->Name.Range, {M.Name});
+  }
+
+  /// HTTPRoutes name the Gateway they attach to, in another namespace.
+  void checkGateway(const EnvironmentModel &M) {
+    const Value &Network = M.Env.get("network");
+    const Value &Routing = Network.get("routing");
+    if (!M.Decl || !Routing.is(Value::Kind::Enum) || Routing.getEnum() != "gateway_api")
+      return;
+    const Value &Gateway = Network.get("gateway");
+    if (Gateway.is(Value::Kind::String)) {
+      auto [NS, Name] = llvm::StringRef(Gateway.getString()).split('/');
+      if (!NS.empty() && !Name.empty() && !Name.contains('/'))
+        return;
+    }
+    Diags.report(DiagID::GatewayRoutingWithoutGateway,
+                 Gateway.is(Value::Kind::String) ? at(Gateway, M.Decl) : at(Routing, M.Decl),
+                 {M.Name});
   }
 
   void checkBlueGreenPort(const EvaluatedDecl &E) {

@@ -15,7 +15,8 @@
 //  * Kubernetes manifests: every *.yaml / *.yml file below OUTDIR is a
 //    multi-document YAML stream.  Each document is
 //      - looked up by apiVersion/kind in kubernetes-models (built-in groups)
-//        or the @kubernetes-models/{argo-rollouts,argo-cd,keda,external-secrets,flux-cd} CRD
+//        or the @kubernetes-models/{argo-rollouts,argo-cd,keda,external-secrets,flux-cd,
+//        istio,gateway-api} CRD
 //        packages; an unknown apiVersion/kind is a problem;
 //      - validated with the library's own JSON-schema validator
 //        (`new Model(doc).validate()`);
@@ -828,6 +829,8 @@ const CRD_PACKAGES = {
   "eventing.keda.sh": ["@kubernetes-models/keda"],
   "external-secrets.io": ["@kubernetes-models/external-secrets"],
   "generators.external-secrets.io": ["@kubernetes-models/external-secrets"],
+  "networking.istio.io": ["@kubernetes-models/istio"],
+  "gateway.networking.k8s.io": ["@kubernetes-models/gateway-api"],
   "source.toolkit.fluxcd.io": ["@kubernetes-models/flux-cd"],
   "kustomize.toolkit.fluxcd.io": ["@kubernetes-models/flux-cd"],
 };

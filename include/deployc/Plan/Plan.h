@@ -338,6 +338,8 @@ struct Environment {
   std::optional<Resources> DefaultResources;
   // Network and security.
   std::string Isolation = "namespace", Routing = "none", Domain;
+  /// The Gateway HTTPRoutes attach to with `routing = gateway_api`.
+  std::string GatewayNamespace, GatewayName;
   std::vector<std::string> Ingress, Egress;
   std::string PodSecurity = "baseline";
   bool RunAsNonRoot = true, ReadOnlyRoot = false;
