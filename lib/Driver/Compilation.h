@@ -5,6 +5,7 @@
 #include "deployc/Driver/Driver.h"
 #include "deployc/Parse/Parser.h"
 #include "deployc/Sema/Sema.h"
+#include "deployc/Plan/Plan.h"
 #include "llvm/Support/BuryPointer.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Process.h"
@@ -13,6 +14,10 @@ namespace deployc::driver {
 
 /// Whether text on Err is coloured: `--color=auto` colours a terminal unless
 /// NO_COLOR is set to anything non-empty (https://no-color.org).
+/// Reports D7007 for the embedded() secrets of an environment whose
+/// manifests go to a cluster.
+void reportEmbeddedSecrets(DiagnosticEngine &Diags, const plan::Environment &Env);
+
 inline bool useColor(ColorMode Mode, llvm::raw_ostream &Err) {
   switch (Mode) {
   case ColorMode::Always: return true;

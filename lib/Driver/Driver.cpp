@@ -166,6 +166,14 @@ int driver::runDumpAST(const DriverOptions &Opts, llvm::raw_ostream &Out,
   return C.Diags.hasErrors() ? ExitErrors : ExitSuccess;
 }
 
+void driver::reportEmbeddedSecrets(DiagnosticEngine &Diags, const plan::Environment &Env) {
+  // The embedded vault is a file on this machine, which no cluster reads: an
+  // ExternalSecret for it would never be filled.
+  for (const plan::Secret &S : Env.Secrets)
+    if (S.BackendKind == "embedded")
+      Diags.report(DiagID::EmbeddedSecretInCluster, S.Where, {S.Name, Env.Name});
+}
+
 /// Relative paths between the first spec's folder and the output folder.
 static emit::SourceLocation sourceLocation(llvm::StringRef Spec, llvm::StringRef OutDir) {
   auto absolute = [](llvm::StringRef P) {
@@ -301,12 +309,8 @@ int driver::runEmit(const DriverOptions &Opts, unsigned Targets, llvm::StringRef
     bool Manifests = (Targets & emit::TargetKubernetes) && Env.Cluster;
     if ((Targets & emit::TargetKubernetes) && !Env.Cluster && !Opts.Environment.empty())
       C.Diags.report(DiagID::EnvironmentNotInCluster, {}, {Env.Name});
-    // The embedded vault is a file on this machine, which no cluster reads:
-    // an ExternalSecret for it would never be filled.
     if (Manifests)
-      for (const plan::Secret &S : Env.Secrets)
-        if (S.BackendKind == "embedded")
-          C.Diags.report(DiagID::EmbeddedSecretInCluster, S.Where, {S.Name, Env.Name});
+      reportEmbeddedSecrets(C.Diags, Env);
     if (Manifests)
       EnvNames.push_back(Env.Name);
     // Only the plan is read from here on. After the last environment the

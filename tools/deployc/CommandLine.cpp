@@ -36,6 +36,7 @@ const OptionSpec VerifyOpt{"verify", "", ArgKind::Flag, "", "Check diagnostics a
 const OptionSpec StopAfterOpt{"stop-after", "", ArgKind::Value, "PHASE", "Stop after a phase", {"parse", "resolve", "typecheck", "eval", "schema", "reference", "security", "compatibility"}};
 const OptionSpec EmitTargetOpt{"target", "", ArgKind::Value, "WHAT", "What to emit", {"k8s", "docker", "devcontainer", "all"}};
 const OptionSpec OutputOpt{"", "o", ArgKind::Value, "DIR", "Output directory, or - for a YAML stream on stdout (required)"};
+const OptionSpec EmitFormatOpt{"format", "", ArgKind::Value, "FORMAT", "Kubernetes output as manifests (the default) or a Helm chart per environment", {"manifests", "helm"}};
 const OptionSpec JobsOpt{"jobs", "j", ArgKind::Value, "N", "Threads that render workloads' manifests (0: one per core)", {}, ValueType::Unsigned};
 const OptionSpec FmtCheckOpt{"check", "", ArgKind::Flag, "", "Write nothing; list files that would change, exit 1 if any"};
 const OptionSpec FmtDiffOpt{"diff", "", ArgKind::Flag, "", "Write nothing; print the changes as a unified diff, exit 1 if any"};
@@ -74,7 +75,7 @@ const std::vector<CommandSpec> &cli::getCommands() {
       {"eval", "Print the evaluated configuration of an environment as JSON", "FILE...", 1, ~0u,
        {&EnvOpt, &SetOpt, &WerrorOpt, &ErrorLimitOpt, &ColorOpt, &StdlibOpt, &StdlibPathOpt}},
       {"emit", "Emit Kubernetes manifests, Dockerfiles and dev containers", "FILE...", 1, ~0u,
-       {&OutputOpt, &EmitTargetOpt, &JobsOpt, &EnvOpt, &SetOpt, &WerrorOpt, &ErrorLimitOpt,
+       {&OutputOpt, &EmitTargetOpt, &EmitFormatOpt, &JobsOpt, &EnvOpt, &SetOpt, &WerrorOpt, &ErrorLimitOpt,
         &ColorOpt, &StdlibOpt, &StdlibPathOpt},
        {&OutputOpt}},
       {"fmt", "Format .deploy files and folders in place (or check, or show the diff)",

@@ -82,6 +82,14 @@ static int runCommand(const cli::ParsedCommandLine &L, const char *Argv0) {
   if (Cmd == "eval")
     return runEval(Opts, outs(), errs());
   if (Cmd == "emit") {
+    if (L.get("format") == "helm") {
+      if (L.get("o") == "-") {
+        cli::printUsageError(errs(), "`--format=helm` writes a chart folder; give `-o DIR`",
+                             colorUsageErrors());
+        return ExitUsage;
+      }
+      return runEmitHelm(Opts, L.get("o"), errs());
+    }
     std::string T = L.get("target", "all");
     unsigned Mask = T == "k8s" ? 1u : T == "docker" ? 2u : T == "devcontainer" ? 4u : 7u;
     return runEmit(Opts, Mask, L.get("o"), outs(), errs());

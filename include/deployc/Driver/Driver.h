@@ -64,6 +64,9 @@ int runDumpAST(const DriverOptions &Opts, llvm::raw_ostream &Out, llvm::raw_ostr
 /// Kubernetes YAML stream on stdout.
 int runEmit(const DriverOptions &Opts, unsigned Targets, llvm::StringRef OutDir,
             llvm::raw_ostream &Out, llvm::raw_ostream &Err);
+/// `deployc emit --format=helm`: a Helm chart per environment under
+/// OutDir/helm/SPEC-ENV, whose values are the spec's string parameters.
+int runEmitHelm(const DriverOptions &Opts, llvm::StringRef OutDir, llvm::raw_ostream &Err);
 /// `deployc fmt`: rewrites files in place, or with Check only lists those that
 /// would change (exit 1 when any would), or with Diff prints the change as a
 /// unified diff instead of the list. "-" formats stdin to stdout; a folder
