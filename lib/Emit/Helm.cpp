@@ -124,6 +124,10 @@ std::string quotedExpression(llvm::StringRef Text, const std::vector<HelmValue> 
       Format += '%';
     Format += C;
   }
+  // A scalar that is the value alone reads better without printf.
+  std::vector<Found> Markers = findMarkers(Text, Values);
+  if (Markers.size() == 1 && Markers[0].Pos == 0 && Text.size() == Markers[0].V->Marker.size())
+    return "{{ .Values." + Markers[0].V->Name + " | toString | quote }}";
   return "{{ printf " + goString(Format) + Args + " | quote }}";
 }
 
@@ -203,12 +207,7 @@ std::string emit::helmValuesFile(const std::vector<HelmValue> &Values,
   json Doc = json::object();
   for (const HelmValue &V : Values)
     Doc[V.Name] = V.Default;
-  if (!Values.empty()) {
-    std::string Body = toYAML(Doc);
-    // toYAML starts documents with `---`; values.yaml is one document.
-    llvm::StringRef B(Body);
-    B.consume_front("---\n");
-    Out += B.str();
-  }
+  if (!Values.empty())
+    Out += toYAML(Doc);
   return Out;
 }

@@ -458,7 +458,8 @@ private:
     E.Isolation = str(Net.get("isolation"), E.Isolation);
     E.Routing = str(Net.get("routing"), E.Routing);
     E.Domain = str(Net.get("domain"));
-    auto [GatewayNS, GatewayName] = llvm::StringRef(str(Net.get("gateway"))).split('/');
+    std::string Gateway = str(Net.get("gateway"));
+    auto [GatewayNS, GatewayName] = llvm::StringRef(Gateway).split('/');
     E.GatewayNamespace = GatewayNS.str();
     E.GatewayName = GatewayName.str();
     E.Ingress = strings(Net.get("ingress"));
