@@ -13,6 +13,7 @@ packages=(
   python3 nodejs npm
   jsonnet time
   groff-base fish zsh dpkg git pre-commit
+  age
 )
 
 missing=()

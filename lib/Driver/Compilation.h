@@ -15,8 +15,10 @@ namespace deployc::driver {
 /// Whether text on Err is coloured: `--color=auto` colours a terminal unless
 /// NO_COLOR is set to anything non-empty (https://no-color.org).
 /// Reports D7007 for the embedded() secrets of an environment whose
-/// manifests go to a cluster.
-void reportEmbeddedSecrets(DiagnosticEngine &Diags, const plan::Environment &Env);
+/// manifests go to a cluster; with CanEncrypt (a command that reads the
+/// vault), only when the environment has no age recipients to deliver them to.
+void reportEmbeddedSecrets(DiagnosticEngine &Diags, const plan::Environment &Env,
+                           bool CanEncrypt = false);
 
 inline bool useColor(ColorMode Mode, llvm::raw_ostream &Err) {
   switch (Mode) {

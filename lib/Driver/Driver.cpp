@@ -166,9 +166,12 @@ int driver::runDumpAST(const DriverOptions &Opts, llvm::raw_ostream &Out,
   return C.Diags.hasErrors() ? ExitErrors : ExitSuccess;
 }
 
-void driver::reportEmbeddedSecrets(DiagnosticEngine &Diags, const plan::Environment &Env) {
+void driver::reportEmbeddedSecrets(DiagnosticEngine &Diags, const plan::Environment &Env,
+                                   bool CanEncrypt) {
   // The embedded vault is a file on this machine, which no cluster reads: an
   // ExternalSecret for it would never be filled.
+  if (CanEncrypt && !Env.AgeRecipients.empty())
+    return;
   for (const plan::Secret &S : Env.Secrets)
     if (S.BackendKind == "embedded")
       Diags.report(DiagID::EmbeddedSecretInCluster, S.Where, {S.Name, Env.Name});

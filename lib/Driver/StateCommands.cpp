@@ -321,6 +321,7 @@ int driver::runApply(const DriverOptions &Opts, const StateOptions &SO, llvm::St
     Files = std::move(*Specs);
   } else {
     DiagnosticEngine &Diags = CE->C->Diags;
+    reportEmbeddedSecrets(Diags, CE->Env, /*CanEncrypt=*/true);
     Files = renderArtifacts(*CE, Diags);
     if (Diags.hasErrors()) {
       renderDiagnosticsText(Err, CE->C->SM, Diags.getDiagnostics(), false);

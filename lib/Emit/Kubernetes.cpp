@@ -145,6 +145,35 @@ public:
     Sink(KustomizationFile, kustomization(Files));
   }
 
+  /// The Secrets of the embedded secrets with their values (each secret's
+  /// components, and the strings composed from them).
+  std::string embeddedSecrets(const EmbeddedSecretValues &Values) const {
+    std::vector<json> Docs;
+    for (const Secret &S : Env.Secrets) {
+      auto It = Values.find(S.Name);
+      if (!deliveredEncrypted(S) || It == Values.end())
+        continue;
+      json Data = json::object();
+      for (const auto &[Component, Value] : It->second)
+        Data[Component] = Value;
+      for (const auto &[Name, Template] : S.Composed) {
+        std::string Composed;
+        for (const TextPart &P : Template.Parts)
+          Composed += P.Ref ? It->second.count(P.Ref->Component) ? It->second.at(P.Ref->Component)
+                                                                 : std::string()
+                            : P.Literal;
+        Data[Name] = Composed;
+      }
+      json D{{"apiVersion", "v1"}, {"kind", "Secret"}};
+      D["metadata"] = metadata(dnsName(S.Name), nullptr, "secrets");
+      D["type"] = "Opaque";
+      D["stringData"] = std::move(Data);
+      Docs.push_back(std::move(D));
+    }
+    setSyncWave(Docs, "-1");
+    return toYAMLStream(Docs);
+  }
+
 private:
   /// The folder's kustomization: its files, in the order they were written.
   static std::string kustomization(const std::vector<std::string> &Files) {
@@ -655,11 +684,18 @@ private:
     return {Role, Binding};
   }
 
+  /// With age recipients, embedded secrets reach the cluster as Secrets in
+  /// an encrypted file (embeddedSecretsFile), not through a store.
+  bool deliveredEncrypted(const Secret &S) const {
+    return S.BackendKind == "embedded" && !Env.AgeRecipients.empty();
+  }
+
   std::vector<json> secretDocs() const {
     std::vector<json> Docs;
     std::set<std::pair<std::string, std::string>> Stores;
     for (const Secret &S : Env.Secrets)
-      Stores.insert({S.BackendKind, locate(S).Mount});
+      if (!deliveredEncrypted(S))
+        Stores.insert({S.BackendKind, locate(S).Mount});
     bool HasAccount = false;
     for (const auto &[B, Mount] : Stores) {
       Docs.push_back(secretStore(B, Mount));
@@ -675,6 +711,8 @@ private:
         Docs.push_back(std::move(D));
     }
     for (const Secret &S : Env.Secrets) {
+      if (deliveredEncrypted(S))
+        continue;
       json E{{"apiVersion", "external-secrets.io/v1beta1"}, {"kind", "ExternalSecret"}};
       E["metadata"] = metadata(dnsName(S.Name), nullptr, "secrets");
       json Spec;
@@ -2180,6 +2218,14 @@ std::vector<EmittedFile> emit::emitKubernetes(const Environment &Env, Diagnostic
   emitKubernetes(Env, Diags, [&](EmittedFile F) { Out.push_back(std::move(F)); }, Threads,
                  Cluster);
   return Out;
+}
+
+std::string emit::embeddedSecretsManifest(const Environment &Env,
+                                          const EmbeddedSecretValues &Values) {
+  // Building Secrets reports nothing.
+  SourceManager SM;
+  DiagnosticEngine Diags(SM);
+  return KubernetesEmitter(Env, Diags).embeddedSecrets(Values);
 }
 
 std::string emit::emitKubernetesStream(const Environment &Env, DiagnosticEngine &Diags) {

@@ -1,6 +1,7 @@
 //===- Engine.cpp - The interpreter core: apply, rollback, drift ----------===//
 
 #include "deployc/Interp/Engine.h"
+#include "deployc/Interp/Age.h"
 #include "deployc/Interp/OutputWriter.h"
 #include "deployc/Sema/Value.h"
 #include "llvm/ADT/StringExtras.h"
@@ -10,6 +11,7 @@
 #include "llvm/Support/Process.h"
 #include "llvm/Support/Program.h"
 #include <chrono>
+#include <sodium.h>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -47,6 +49,7 @@ class DirectoryTarget : public Target {
 public:
   explicit DirectoryTarget(std::string Path) : Path(std::move(Path)) {}
   std::string describe() const override { return "dir:" + Path; }
+  bool takesManifests() const override { return true; }
   llvm::Error render(std::vector<emit::EmittedFile> &Files) override {
     auto W = AtomicDirectoryWriter::create(Path);
     if (!W)
@@ -284,6 +287,40 @@ static llvm::Error ensureSecrets(Engine &E, const plan::Environment &Env,
   return llvm::Error::success();
 }
 
+/// With age recipients, the embedded secrets reach the cluster as Secrets in
+/// a file encrypted to them, the only form in which their values leave the
+/// vault; kubectl and kustomize skip it, the recipients decrypt it into the
+/// cluster (docs/emit.md).
+static llvm::Error addEncryptedSecrets(Engine &E, const plan::Environment &Env,
+                                       std::vector<emit::EmittedFile> &Files) {
+  if (Env.AgeRecipients.empty())
+    return llvm::Error::success();
+  emit::EmbeddedSecretValues Values;
+  for (const plan::Secret &S : Env.Secrets) {
+    if (S.BackendKind != "embedded")
+      continue;
+    if (!E.Secrets)
+      return failure("internal: the vault is not open");
+    auto V = E.Secrets->get(Env.Name, S.Name);
+    if (!V)
+      return V.takeError();
+    Values[S.Name] = std::move(*V);
+  }
+  if (Values.empty())
+    return llvm::Error::success();
+  std::string Plain = emit::embeddedSecretsManifest(Env, Values);
+  auto Encrypted = encryptForAge(Plain, Env.AgeRecipients);
+  sodium_memzero(Plain.data(), Plain.size());
+  for (auto &[Name, Components] : Values)
+    for (auto &[Component, Value] : Components)
+      sodium_memzero(Value.data(), Value.size());
+  if (!Encrypted)
+    return Encrypted.takeError();
+  // Armored: the revision records the files as text.
+  Files.push_back({"k8s/" + Env.Name + "/embedded-secrets.yaml.age", armorAge(*Encrypted)});
+  return llvm::Error::success();
+}
+
 llvm::Expected<int64_t> interp::apply(Engine &E, const plan::Environment &Env,
                                       const plan::ExecutionPlan &Plan,
                                       std::vector<emit::EmittedFile> Files, Target &T) {
@@ -377,6 +414,13 @@ llvm::Expected<int64_t> interp::apply(Engine &E, const plan::Environment &Env,
     } else if (S.Kind == "render") {
       // The render and the revision recorded by finish() are one recoverable
       // step: the switch is written ahead, finish() clears it.
+      if (T.takesManifests()) {
+        if (auto Err = addEncryptedSecrets(E, Env, Files))
+          return failWith("failed", "cannot deliver the embedded secrets: " +
+                                        llvm::toString(std::move(Err)));
+        // The switch written ahead names every file the folder will hold.
+        R.Files = filesJSON(Files);
+      }
       StateJournal J(E.State, "apply", R);
       if (auto Err = withJournal(T, J, [&] { return T.render(Files); }))
         return failWith("failed", "rendering into " + T.describe() + " failed: " +

@@ -471,6 +471,7 @@ private:
     E.RunAsUser = integer(Sec.get("run_as_user"));
     E.AllowedRegistries = strings(Sec.get("allowed_registries"));
     E.HelperRegistry = str(Sec.get("helper_registry"));
+    E.AgeRecipients = strings(Sec.get("age_recipients"));
     const Value &Mon = Env.get("monitoring");
     E.Prometheus = boolean(Mon.get("prometheus"), false);
     E.PrometheusUrl = str(Mon.get("prometheus_url"), E.PrometheusUrl);

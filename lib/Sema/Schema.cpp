@@ -204,6 +204,8 @@ struct Vocabulary {
         .value("read_only_root", Bool)
         .value("run_as_user", Int, 0, "the user id containers run as")
         .value("allowed_registries", Strs)
+        .value("age_recipients", Strs, 0,
+               "age public keys (age1...) `apply --target dir:` encrypts embedded secrets to")
         .value("helper_registry", Str, 0,
                "a mirror deployc's helper images (restic, kubectl, curl) are pulled from");
     Fill(Monitoring, "monitoring", "Monitoring integration")

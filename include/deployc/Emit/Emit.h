@@ -12,6 +12,7 @@
 #include "deployc/Basic/Diagnostic.h"
 #include "deployc/Plan/Plan.h"
 #include "llvm/ADT/STLFunctionalExtras.h"
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -83,6 +84,16 @@ std::vector<EmittedFile> emitKubernetes(const plan::Environment &Env,
 void emitKubernetes(const plan::Environment &Env, DiagnosticEngine &Diags,
                     llvm::function_ref<void(EmittedFile)> Sink, unsigned Threads = 0,
                     ClusterObjects *Cluster = nullptr);
+
+/// Secret values by secret and component (or composed string).
+using EmbeddedSecretValues = std::map<std::string, std::map<std::string, std::string>>;
+
+/// The Secrets that deliver an environment's embedded secrets when it has
+/// age recipients (`security { age_recipients }`), as a YAML stream with
+/// their values: only ever to be encrypted (`apply --target dir:` writes it
+/// as `k8s/ENV/embedded-secrets.yaml.age`).
+std::string embeddedSecretsManifest(const plan::Environment &Env,
+                                    const EmbeddedSecretValues &Values);
 
 /// Whether F is a kustomization rather than manifests.
 bool isKustomization(const EmittedFile &F);

@@ -49,6 +49,10 @@ public:
   virtual ~Target();
   /// As given on the command line: `dir:/srv/gitops/prod`, `local`.
   virtual std::string describe() const = 0;
+  /// Whether the target takes the Kubernetes manifests (a GitOps folder),
+  /// which then carry the embedded secrets encrypted to the environment's
+  /// age recipients.
+  virtual bool takesManifests() const { return false; }
   /// Makes Files the whole content of the target, all or nothing. A target
   /// may complete Files first (the local one pins secret versions): what it
   /// leaves in Files is what the revision records.

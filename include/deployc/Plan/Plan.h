@@ -347,6 +347,8 @@ struct Environment {
   std::vector<std::string> AllowedRegistries;
   /// A mirror deployc's own helper images are pulled through, or empty.
   std::string HelperRegistry;
+  /// The age recipients embedded secrets are delivered encrypted to.
+  std::vector<std::string> AgeRecipients;
   // Monitoring.
   bool Prometheus = false;
   std::string PrometheusUrl = "http://prometheus.monitoring.svc:9090", Alerts;
