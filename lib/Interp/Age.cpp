@@ -24,6 +24,12 @@ using Key = std::array<unsigned char, 32>;
 /// HKDF-SHA256 (RFC 5869) with one block of output, all age needs.
 Key hkdf(const unsigned char *IKM, size_t IKMLen, const unsigned char *Salt, size_t SaltLen,
          const std::string &Info) {
+  // No salt is a hash length of zeros (RFC 5869), the same HMAC key.
+  static const unsigned char NoSalt[crypto_auth_hmacsha256_BYTES] = {};
+  if (SaltLen == 0) {
+    Salt = NoSalt;
+    SaltLen = sizeof NoSalt;
+  }
   Key PRK, Out;
   crypto_auth_hmacsha256_state S;
   crypto_auth_hmacsha256_init(&S, Salt, SaltLen);
