@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "deployc/Basic/AgeRecipient.h"
 #include "deployc/Basic/HelperImages.h"
 #include "deployc/Sema/Sema.h"
 #include "llvm/ADT/STLExtras.h"
@@ -995,6 +996,7 @@ public:
         checkNonRootImage(E, M);
       }
     checkHelperImageRegistries(M);
+    checkAgeRecipients(M);
     checkRestrictedNonRoot(M);
     if (M.tierHas("change_control"))
       checkChangeControl(M);
@@ -1311,6 +1313,16 @@ public:
           break;
         }
     }
+  }
+
+  /// The keys embedded secrets are encrypted to must be keys, or the
+  /// delivery fails only when `apply` gets there.
+  void checkAgeRecipients(const EnvironmentModel &M) {
+    if (!M.Decl)
+      return;
+    for (const Value &R : M.Env.get("security").get("age_recipients").getElements())
+      if (R.is(Value::Kind::String) && !decodeAgeRecipient(R.getString()))
+        Diags.report(DiagID::NotAnAgeRecipient, at(R, M.Decl), {R.getString()});
   }
 
   /// The restricted Pod Security level admits only pods that run as non-root.
