@@ -20,6 +20,12 @@ namespace deployc::driver {
 void reportEmbeddedSecrets(DiagnosticEngine &Diags, const plan::Environment &Env,
                            bool CanEncrypt = false);
 
+/// Whether `emit` writes Kubernetes manifests for Env: not for one that runs
+/// only on this machine (D7008 when it was asked for by name). For those it
+/// writes, its embedded secrets are reported (D7007).
+bool emitsManifests(DiagnosticEngine &Diags, const plan::Environment &Env,
+                    const DriverOptions &Opts);
+
 inline bool useColor(ColorMode Mode, llvm::raw_ostream &Err) {
   switch (Mode) {
   case ColorMode::Always: return true;

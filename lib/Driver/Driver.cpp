@@ -177,6 +177,17 @@ void driver::reportEmbeddedSecrets(DiagnosticEngine &Diags, const plan::Environm
       Diags.report(DiagID::EmbeddedSecretInCluster, S.Where, {S.Name, Env.Name});
 }
 
+bool driver::emitsManifests(DiagnosticEngine &Diags, const plan::Environment &Env,
+                            const DriverOptions &Opts) {
+  if (!Env.Cluster) {
+    if (!Opts.Environment.empty())
+      Diags.report(DiagID::EnvironmentNotInCluster, {}, {Env.Name});
+    return false;
+  }
+  reportEmbeddedSecrets(Diags, Env);
+  return true;
+}
+
 /// Relative paths between the first spec's folder and the output folder.
 static emit::SourceLocation sourceLocation(llvm::StringRef Spec, llvm::StringRef OutDir) {
   auto absolute = [](llvm::StringRef P) {
@@ -307,13 +318,7 @@ int driver::runEmit(const DriverOptions &Opts, unsigned Targets, llvm::StringRef
   std::vector<std::string> EnvNames;
   for (size_t I = 0, N = C.Prog->Environments.size(); I != N; ++I) {
     plan::Environment Env = plan::lowerEnvironment(*C.Prog, std::move(C.Prog->Environments[I]));
-    // An environment of this machine only has no manifests; said when it
-    // was asked for by name.
-    bool Manifests = (Targets & emit::TargetKubernetes) && Env.Cluster;
-    if ((Targets & emit::TargetKubernetes) && !Env.Cluster && !Opts.Environment.empty())
-      C.Diags.report(DiagID::EnvironmentNotInCluster, {}, {Env.Name});
-    if (Manifests)
-      reportEmbeddedSecrets(C.Diags, Env);
+    bool Manifests = (Targets & emit::TargetKubernetes) && emitsManifests(C.Diags, Env, Opts);
     if (Manifests)
       EnvNames.push_back(Env.Name);
     // Only the plan is read from here on. After the last environment the

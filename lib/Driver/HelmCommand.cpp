@@ -62,12 +62,8 @@ std::optional<Render> render(const DriverOptions &Opts, llvm::raw_ostream *Err, 
         R.OtherParams.push_back(Name);
   for (size_t I = 0, N = C.Prog->Environments.size(); I != N; ++I) {
     plan::Environment Env = plan::lowerEnvironment(*C.Prog, C.Prog->Environments[I]);
-    if (!Env.Cluster) {
-      if (!Opts.Environment.empty())
-        C.Diags.report(DiagID::EnvironmentNotInCluster, {}, {Env.Name});
+    if (!emitsManifests(C.Diags, Env, Opts))
       continue;
-    }
-    reportEmbeddedSecrets(C.Diags, Env);
     // A chart is installed on its own: it carries the cluster-scoped
     // objects it needs.
     emit::ClusterObjects Cluster;
